@@ -1,0 +1,70 @@
+"""Grad-CAM, Grad-CAM++ and Score-CAM through tf-keras-vis, mapped back to the input image.
+
+:class:`CamExplainer` builds the tf-keras-vis objects once per model (they clone the model
+and swap the softmax for a linear output) and then serves any number of images. Heatmaps are
+(H, W) float32 in [0, 1] at the resolution of the image the user gave, not the 224² input.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ra_models.preprocess import pad_to_square, resize
+
+METHODS = ("gradcam", "gradcam++", "scorecam")
+METHOD_LABELS = {"gradcam": "Grad-CAM", "gradcam++": "Grad-CAM++", "scorecam": "Score-CAM"}
+RA_CLASS = 1
+
+
+class CamExplainer:
+    """Class-activation maps for a flat functional Keras classifier (softmax output)."""
+
+    def __init__(self, model, layer_name: str = "gradcam_conv", *, scorecam_max_n: int | None = 16):
+        from tf_keras_vis.gradcam import Gradcam
+        from tf_keras_vis.gradcam_plus_plus import GradcamPlusPlus
+        from tf_keras_vis.scorecam import Scorecam
+        from tf_keras_vis.utils.model_modifiers import ReplaceToLinear
+
+        self.model = model
+        self.layer_name = layer_name
+        self.scorecam_max_n = scorecam_max_n
+        modifier = ReplaceToLinear()
+        self._objs = {
+            "gradcam": Gradcam(model, model_modifier=modifier, clone=True),
+            "gradcam++": GradcamPlusPlus(model, model_modifier=modifier, clone=True),
+            # Score-CAM scores masked inputs through the softmax itself (no modifier).
+            "scorecam": Scorecam(model, clone=True),
+        }
+
+    def compute_input(self, x: np.ndarray, method: str = "gradcam", target: int = RA_CLASS) -> np.ndarray:
+        """CAMs at model-input resolution for a (N, 224, 224, 1) batch -> (N, 224, 224)."""
+        from tf_keras_vis.utils.scores import CategoricalScore
+
+        if method not in self._objs:
+            raise ValueError(f"Unknown CAM method {method!r}; choose one of {', '.join(METHODS)}.")
+        x = np.asarray(x, np.float32)
+        if x.ndim == 3:
+            x = x[None]
+        kw = dict(penultimate_layer=self.layer_name, seek_penultimate_conv_layer=False,
+                  normalize_cam=True, expand_cam=True)
+        if method == "scorecam" and self.scorecam_max_n:
+            kw["max_N"] = self.scorecam_max_n
+        cam = self._objs[method](CategoricalScore([int(target)] * len(x)), x, **kw)
+        cam = np.asarray(cam, np.float32)
+        return np.nan_to_num(np.clip(cam, 0, 1))
+
+    def compute(self, x: np.ndarray, original_shape: tuple[int, int] | None = None,
+                method: str = "gradcam", target: int = RA_CLASS) -> np.ndarray:
+        """One heatmap in [0, 1] for one prepared image, at ``original_shape`` if given."""
+        cam = self.compute_input(x, method, target)[0]
+        return to_original(cam, original_shape) if original_shape else cam
+
+
+def to_original(cam: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Undo :func:`ra_models.preprocess.prepare_xray` (resize + pad) for a 2-D map."""
+    h, w = shape
+    side = max(h, w)
+    big = resize(cam, side)
+    _, (top, left) = pad_to_square(np.zeros((h, w), np.float32))
+    out = big[top: top + h, left: left + w]
+    return np.clip(out, 0, 1).astype(np.float32)

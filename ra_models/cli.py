@@ -1,0 +1,172 @@
+"""Command line: ``python -m ra_models <command>``.
+
+Commands: phantoms, cohort, train {xray,clinical}, evaluate {xray,clinical},
+compare {xray,clinical}. Errors the user can fix are printed as one line (exit 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+
+def _progress(label: str):
+    def cb(done: int, total: int) -> None:
+        width = 30
+        k = int(width * done / max(total, 1))
+        sys.stderr.write(f"\r{label} [{'#' * k}{'.' * (width - k)}] {done}/{total}")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return cb
+
+
+def cmd_phantoms(a) -> int:
+    from .synthetic.dataset import contact_sheet, generate_dataset
+
+    if a.contact_sheet:
+        p = contact_sheet(a.contact_sheet, seed=a.seed if a.seed is not None else 7)
+        print(f"contact sheet written to {p}")
+        if not a.out:
+            return 0
+    if not a.out:
+        print("error: --out DIR is required (or --contact-sheet PATH)", file=sys.stderr)
+        return 2
+    t = time.time()
+    generate_dataset(a.out, a.n, a.seed if a.seed is not None else 0, size=a.size, fmt=a.format,
+                     ra_fraction=a.ra_fraction, workers=a.workers,
+                     progress=_progress("phantoms") if sys.stderr.isatty() else None)
+    dt = time.time() - t
+    print(f"{a.n} phantoms written to {a.out} in {dt:.1f}s ({a.n / dt:.1f}/s); manifest.csv beside them")
+    return 0
+
+
+def cmd_cohort(a) -> int:
+    from .clinical.cohort import generate_cohort
+
+    df = generate_cohort(a.n, a.seed)
+    df.to_csv(a.out, index=False)
+    print(f"{len(df)} synthetic patients written to {a.out} "
+          f"({(df['Disease'] == 'Rheumatoid Arthritis').mean():.1%} RA)")
+    return 0
+
+
+def cmd_train(a) -> int:
+    if a.kind == "xray":
+        from .xray_train import train_xray
+
+        train_xray(a.data, a.out, epochs=a.epochs, seed=a.seed, arch=a.arch, learning_rate=a.lr,
+                   weights=a.weights, base_filters=a.base_filters,
+                   max_train_seconds=a.max_minutes * 60 if a.max_minutes else None,
+                   verbose=1 if sys.stdout.isatty() else 2)
+    else:
+        from .clinical.train import train_clinical
+
+        train_clinical(a.data, a.out, seed=a.seed, n=a.n, epochs=a.epochs)
+    print(f"model and model card written to {a.out}")
+    return 0
+
+
+def cmd_evaluate(a) -> int:
+    if a.kind == "xray":
+        from .xray_eval import evaluate_xray
+
+        m = evaluate_xray(a.model, a.data, a.report, cv=a.cv, seed=a.seed,
+                          faithfulness=not a.no_faithfulness)
+    else:
+        from .clinical.evaluate import evaluate_clinical
+
+        m = evaluate_clinical(a.model, a.data, a.report)
+    keys = ("n", "roc_auc", "roc_auc_ci95", "accuracy", "sensitivity", "specificity", "ece")
+    for k in keys:
+        if k in m:
+            print(f"{k:>14}: {m[k]}")
+    print(f"report written to {a.report}")
+    return 0
+
+
+def cmd_compare(a) -> int:
+    if a.kind == "xray":
+        from .xray_eval import compare_architectures
+
+        print(compare_architectures(a.data, archs=a.archs.split(","), epochs=a.epochs, seed=a.seed))
+    else:
+        from .clinical.compare import compare_clinical, format_table
+
+        res = compare_clinical(a.data, n=a.n, seed=a.seed, folds=a.folds)
+        print(format_table(res))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m ra_models", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    ph = sub.add_parser("phantoms", help="generate synthetic hand radiographs with RA signs")
+    ph.add_argument("--out", help="output folder (RA/, Normal/, masks/, manifest.csv)")
+    ph.add_argument("--n", type=int, default=200)
+    ph.add_argument("--seed", type=int, default=None)
+    ph.add_argument("--size", type=int, default=256)
+    ph.add_argument("--format", choices=("png", "dicom"), default="png")
+    ph.add_argument("--ra-fraction", type=float, default=0.5)
+    ph.add_argument("--workers", type=int, default=None)
+    ph.add_argument("--contact-sheet", metavar="PATH", help="write a labelled 4×4 sheet PNG")
+    ph.set_defaults(func=cmd_phantoms)
+
+    co = sub.add_parser("cohort", help="generate a synthetic lab cohort (Dataverse schema)")
+    co.add_argument("--out", required=True)
+    co.add_argument("--n", type=int, default=10000)
+    co.add_argument("--seed", type=int, default=0)
+    co.set_defaults(func=cmd_cohort)
+
+    tr = sub.add_parser("train", help="train a model")
+    tr.add_argument("kind", choices=("xray", "clinical"))
+    tr.add_argument("--data", help="xray: folder with RA/ and Normal/; clinical: CSV "
+                    "(default: a synthetic cohort)")
+    tr.add_argument("--out", required=True)
+    tr.add_argument("--epochs", type=int, default=50)
+    tr.add_argument("--seed", type=int, default=0)
+    tr.add_argument("--arch", default="paper", choices=("paper", "vgg16", "densenet121", "mobilenetv2"))
+    tr.add_argument("--weights", help="backbone weights file (ImageNet .h5), if you have one")
+    tr.add_argument("--base-filters", type=int, default=16)
+    tr.add_argument("--lr", type=float, default=1e-4, help="xray: Adam learning rate (paper: 1e-4)")
+    tr.add_argument("--max-minutes", type=float, default=None, help="wall-clock training budget")
+    tr.add_argument("--n", type=int, default=12000, help="clinical: synthetic cohort size")
+    tr.set_defaults(func=cmd_train)
+
+    ev = sub.add_parser("evaluate", help="evaluate a model folder on data; write a report")
+    ev.add_argument("kind", choices=("xray", "clinical"))
+    ev.add_argument("--model", required=True)
+    ev.add_argument("--data", required=True)
+    ev.add_argument("--report", required=True)
+    ev.add_argument("--cv", type=int, default=0, help="xray: k-fold cross-validation instead")
+    ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument("--no-faithfulness", action="store_true")
+    ev.set_defaults(func=cmd_evaluate)
+
+    cp = sub.add_parser("compare", help="side-by-side comparison table")
+    cp.add_argument("kind", choices=("xray", "clinical"))
+    cp.add_argument("--data")
+    cp.add_argument("--archs", default="paper,mobilenetv2,vgg16,densenet121")
+    cp.add_argument("--epochs", type=int, default=10)
+    cp.add_argument("--n", type=int, default=10000)
+    cp.add_argument("--folds", type=int, default=5)
+    cp.add_argument("--seed", type=int, default=0)
+    cp.set_defaults(func=cmd_compare)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    args = build_parser().parse_args(argv)
+    from .errors import RAError
+
+    try:
+        return int(args.func(args) or 0)
+    except RAError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2

@@ -1,0 +1,170 @@
+"""2010 ACR/EULAR rheumatoid arthritis classification criteria (Aletaha et al., ARD 2010;69:1580).
+
+Domains (score ≥ 6/10 = classifiable as definite RA):
+
+* A. Joint involvement: 1 large joint 0; 2–10 large 1; 1–3 small 2; 4–10 small 3;
+  > 10 joints (≥ 1 small) 5. Needs a swollen/tender joint count (optional input here).
+* B. Serology: RF and ACPA negative 0; low positive (> ULN and ≤ 3 × ULN) 2; high positive
+  (> 3 × ULN) 3. At least one test needed.
+* C. Acute-phase reactants: CRP and ESR normal 0; either abnormal 1. At least one needed.
+* D. Symptom duration: < 6 weeks 0; ≥ 6 weeks 1 (optional input here).
+
+It is a *classification* criterion for patients with at least one clinically swollen joint,
+not a diagnostic rule. Defaults (configurable): RF ULN 20 IU/mL, anti-CCP ULN 20 U/mL,
+CRP ULN 10 mg/L, ESR ULN age/2 (men) and (age + 10)/2 (women) mm/h (Miller 1983).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ULN:
+    rf: float = 20.0  # IU/mL
+    anti_ccp: float = 20.0  # U/mL
+    crp: float = 10.0  # mg/L
+    esr: float | None = None  # mm/h; None = age/sex-adjusted
+
+
+@dataclass(frozen=True)
+class Item:
+    domain: str
+    category: str
+    points: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class AcrEularResult:
+    score: int
+    max_possible: int  # the best score reachable given the domains not assessed
+    classifiable: bool  # score >= 6
+    complete: bool  # all four domains assessed
+    items: tuple[Item, ...] = field(default_factory=tuple)
+    missing: tuple[str, ...] = ()
+
+    @property
+    def verdict(self) -> str:
+        if self.classifiable:
+            return "meets the 2010 ACR/EULAR classification criteria (≥ 6/10)"
+        if self.max_possible >= 6:
+            return (f"{self.score}/10 so far; could still reach ≥ 6 once "
+                    f"{', '.join(self.missing)} {'is' if len(self.missing) == 1 else 'are'} entered")
+        return f"does not meet the criteria ({self.score}/10, < 6)"
+
+    def to_dict(self) -> dict:
+        return {"score": self.score, "max_possible": self.max_possible,
+                "classifiable": self.classifiable, "complete": self.complete,
+                "verdict": self.verdict, "missing": list(self.missing),
+                "items": [i.__dict__ for i in self.items]}
+
+
+def esr_uln(age: float, gender: str | None) -> float:
+    """Age/sex-adjusted ESR ULN (Miller 1983); unknown sex uses the women's (higher) limit."""
+    return (age + 10) / 2 if gender != "Male" else age / 2
+
+
+def _sero_level(value: float | None, uln: float) -> int | None:
+    if value is None:
+        return None
+    if value <= uln:
+        return 0
+    return 2 if value <= 3 * uln else 3
+
+
+def _joint_points(small: int | None, large: int | None) -> tuple[int, str] | None:
+    if small is None and large is None:
+        return None
+    small, large = int(small or 0), int(large or 0)
+    total = small + large
+    if small >= 1 and total > 10:
+        return 5, f">10 joints ({small} small, {large} large)"
+    if 4 <= small <= 10:
+        return 3, f"4–10 small joints ({small})"
+    if 1 <= small <= 3:
+        return 2, f"1–3 small joints ({small})"
+    if 2 <= large <= 10:
+        return 1, f"2–10 large joints ({large})"
+    if large > 10:  # >10 large joints without a small joint stays in the large-joint category
+        return 1, f">10 large joints but no small joint ({large})"
+    return 0, f"{large} large joint{'s' if large != 1 else ''}, no small joint"
+
+
+def acr_eular_2010(*, rf: float | None = None, anti_ccp: float | None = None,
+                   crp: float | None = None, esr: float | None = None, age: float | None = None,
+                   gender: str | None = None, small_joints: int | None = None,
+                   large_joints: int | None = None, symptom_weeks: float | None = None,
+                   uln: ULN = ULN()) -> AcrEularResult:
+    """Score the criteria from whatever is known; unassessed domains are listed in ``missing``."""
+    items: list[Item] = []
+    missing: list[str] = []
+    score = 0
+    headroom = 0
+
+    jp = _joint_points(small_joints, large_joints)
+    if jp is None:
+        missing.append("joint count")
+        headroom += 5
+    else:
+        items.append(Item("A. Joint involvement", jp[1], jp[0], "swollen or tender joints "
+                          "(DIP, first CMC and first MTP excluded)"))
+        score += jp[0]
+
+    rf_l, ccp_l = _sero_level(rf, uln.rf), _sero_level(anti_ccp, uln.anti_ccp)
+    if rf_l is None and ccp_l is None:
+        missing.append("RF or anti-CCP")
+        headroom += 3
+    else:
+        pts = max(x for x in (rf_l, ccp_l) if x is not None)
+        parts = []
+        for name, v, lvl, u, unit in (("RF", rf, rf_l, uln.rf, "IU/mL"),
+                                      ("anti-CCP", anti_ccp, ccp_l, uln.anti_ccp, "U/mL")):
+            if lvl is None:
+                parts.append(f"{name} not measured")
+            else:
+                kind = {0: "negative", 2: "low positive", 3: "high positive"}[lvl]
+                rel = "≤ ULN" if lvl == 0 else ("≤ 3×ULN" if lvl == 2 else "> 3×ULN")
+                parts.append(f"{name} {v:g} {unit} {kind} ({rel}; ULN {u:g})")
+        cat = {0: "negative RF and ACPA", 2: "low-positive RF or ACPA",
+               3: "high-positive RF or ACPA"}[pts]
+        items.append(Item("B. Serology", cat, pts, "; ".join(parts)))
+        score += pts
+
+    esr_limit = None
+    if esr is not None:
+        esr_limit = uln.esr if uln.esr is not None else (esr_uln(age, gender) if age is not None else None)
+    crp_abn = None if crp is None else crp > uln.crp
+    esr_abn = None if esr is None or esr_limit is None else esr > esr_limit
+    if crp_abn is None and esr_abn is None:
+        missing.append("CRP or ESR" + (" (ESR needs age)" if esr is not None and age is None else ""))
+        headroom += 1
+    else:
+        pts = 1 if (crp_abn or esr_abn) else 0
+        parts = []
+        if crp is not None:
+            parts.append(f"CRP {crp:g} mg/L {'>' if crp_abn else '≤'} {uln.crp:g}")
+        if esr_abn is not None:
+            parts.append(f"ESR {esr:g} mm/h {'>' if esr_abn else '≤'} {esr_limit:g}")
+        items.append(Item("C. Acute-phase reactants",
+                          "abnormal CRP or ESR" if pts else "normal CRP and ESR", pts,
+                          "; ".join(parts)))
+        score += pts
+
+    if symptom_weeks is None:
+        missing.append("symptom duration")
+        headroom += 1
+    else:
+        pts = 1 if symptom_weeks >= 6 else 0
+        items.append(Item("D. Symptom duration", "≥ 6 weeks" if pts else "< 6 weeks", pts,
+                          f"{symptom_weeks:g} weeks"))
+        score += pts
+
+    return AcrEularResult(score=score, max_possible=score + headroom, classifiable=score >= 6,
+                          complete=not missing, items=tuple(items), missing=tuple(missing))
+
+
+def serology_acute_phase_score(rf, anti_ccp, crp, esr, age, gender, uln: ULN = ULN()) -> int:
+    """Domains B + C only (0–4): the part of the criteria that lab values alone can score."""
+    r = acr_eular_2010(rf=rf, anti_ccp=anti_ccp, crp=crp, esr=esr, age=age, gender=gender, uln=uln)
+    return sum(i.points for i in r.items if i.domain[0] in "BC")

@@ -1,0 +1,170 @@
+"""Load and validate lab data: the Dataverse CSV as is, or a 6-column file with the paper's features.
+
+Units expected (documented in the README): Age years, ESR mm/h (Westergren), CRP mg/L,
+RF IU/mL, Anti-CCP U/mL; Gender ``Male``/``Female`` (also ``M``/``F``, any case). Empty cells
+are missing values. Every bad cell is reported (row, column, value, allowed range), not just
+the first one, and nothing is changed until the whole file is valid.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import re
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InvalidDataError, InvalidLabValuesError
+from .schema import ALIASES, FEATURE_BY_NAME, FEATURES, GENDER_VALUES, NORMAL_NAME, RA_NAME
+
+_GENDER_MAP = {"female": "Female", "f": "Female", "woman": "Female", "male": "Male", "m": "Male",
+               "man": "Male"}
+
+
+def _key(col: str) -> str:
+    return re.sub(r"[\s_\-()/\[\].]", "", str(col)).lower()
+
+
+def canonical_columns(columns) -> dict[str, str]:
+    """Map the file's column names to canonical ones (unknown columns are kept as they are)."""
+    out = {}
+    for c in columns:
+        k = _key(c)
+        if k in ALIASES:
+            out[c] = ALIASES[k]
+        else:
+            # also accept names with units, e.g. "CRP (mg/L)" -> "crpmgl"
+            out[c] = next((v for a, v in ALIASES.items() if k.startswith(a) and len(a) > 2), c)
+    return out
+
+
+def normalise_gender(value) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return _GENDER_MAP.get(str(value).strip().lower())
+
+
+def load_lab_table(source, *, require_label: bool = False) -> pd.DataFrame:
+    """Read a CSV (path, bytes or file) and return a validated frame with canonical columns.
+
+    Raises:
+        InvalidDataError listing every problem (missing columns, non-numeric or out-of-range
+        cells, unknown gender values).
+    """
+    try:
+        if isinstance(source, (bytes, bytearray)):
+            raw = pd.read_csv(io.BytesIO(source), dtype=str, keep_default_na=True)
+        elif isinstance(source, (str, os.PathLike)):
+            raw = pd.read_csv(source, dtype=str, keep_default_na=True)
+        else:
+            raw = pd.read_csv(source, dtype=str, keep_default_na=True)
+    except FileNotFoundError as e:
+        raise InvalidDataError(f"CSV file '{source}' does not exist.") from e
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        raise InvalidDataError(f"The file is not a readable CSV table ({e}).") from e
+    mapping = canonical_columns(raw.columns)
+    dup = [v for v in set(mapping.values()) if list(mapping.values()).count(v) > 1]
+    if dup:
+        raise InvalidDataError(f"Columns map to the same feature twice: {', '.join(sorted(dup))}.")
+    df = raw.rename(columns=mapping)
+    needed = list(FEATURES) + (["Disease"] if require_label else [])
+    missing = [c for c in needed if c not in df.columns]
+    if missing:
+        raise InvalidDataError(
+            f"Missing column(s): {', '.join(missing)}. Expected the paper's features "
+            f"{', '.join(FEATURES)}" + (" and Disease" if require_label else "")
+            + f"; found: {', '.join(map(str, raw.columns))}."
+        )
+    problems: list[str] = []
+    out = pd.DataFrame(index=df.index)
+    for col in FEATURES:
+        if col == "Gender":
+            vals = df[col].map(lambda v: normalise_gender(v) if isinstance(v, str) else None)
+            for i, (orig, norm) in enumerate(zip(df[col], vals)):
+                if isinstance(orig, str) and orig.strip() and norm is None:
+                    problems.append(f"row {i + 2}, column Gender: '{orig}' is not one of "
+                                    f"{'/'.join(GENDER_VALUES)} (or M/F)")
+            out[col] = vals
+            continue
+        f = FEATURE_BY_NAME[col]
+        num = pd.to_numeric(df[col].str.strip() if df[col].dtype == object else df[col],
+                            errors="coerce")
+        for i, (orig, v) in enumerate(zip(df[col], num)):
+            given = isinstance(orig, str) and orig.strip() != ""
+            if given and (pd.isna(v) or not np.isfinite(v)):
+                problems.append(f"row {i + 2}, column {col}: '{orig}' is not a number ({f.unit})")
+            elif given and not (f.min <= v <= f.max):
+                problems.append(f"row {i + 2}, column {col}: {orig} is outside the allowed range "
+                                f"{f.min:g}–{f.max:g} {f.unit}")
+        out[col] = num.astype(float)
+    if "Age" in out and out["Age"].isna().any():
+        rows = (np.flatnonzero(out["Age"].isna().to_numpy()) + 2)[:20]
+        problems.append(f"column Age: missing in row(s) {', '.join(map(str, rows))}; Age is required")
+    if "Disease" in df.columns:
+        out["Disease"] = df["Disease"].astype(object).where(df["Disease"].notna(), None)
+        if require_label and out["Disease"].isna().any():
+            rows = (np.flatnonzero(out["Disease"].isna().to_numpy()) + 2)[:20]
+            problems.append(f"column Disease: missing in row(s) {', '.join(map(str, rows))}")
+    for extra in df.columns:
+        if extra not in out.columns:
+            out[extra] = df[extra]
+    if problems:
+        raise InvalidDataError(f"{len(problems)} problem(s) in the lab data:", problems)
+    return out
+
+
+def labels_for(df: pd.DataFrame, task: str = "ra_vs_rest") -> tuple[pd.DataFrame, np.ndarray]:
+    """Binary target. ``ra_vs_rest``: RA vs every other class; ``ra_vs_normal``: RA vs Normal only."""
+    if "Disease" not in df.columns:
+        raise InvalidDataError("The data have no Disease column, so there is nothing to learn from.")
+    d = df["Disease"].astype(str).str.strip()
+    is_ra = d.str.lower().isin([RA_NAME.lower(), "ra", "1", "true", "yes"])
+    if task == "ra_vs_normal":
+        keep = is_ra | d.str.lower().isin([NORMAL_NAME.lower(), "0", "healthy", "control"])
+        return df[keep].reset_index(drop=True), is_ra[keep].to_numpy().astype(int)
+    if task != "ra_vs_rest":
+        raise ValueError(f"task must be 'ra_vs_rest' or 'ra_vs_normal', not {task!r}")
+    return df.reset_index(drop=True), is_ra.to_numpy().astype(int)
+
+
+def validate_lab_values(values: Mapping) -> dict:
+    """Validate one patient's values (form or JSON). Returns a clean dict or raises
+    :class:`InvalidLabValuesError` with one message per bad field.
+
+    Age and Gender are required; ESR, CRP, RF and Anti-CCP may be missing (None or empty).
+    """
+    lookup = {ALIASES.get(_key(k), k): v for k, v in dict(values).items()}
+    problems: dict[str, str] = {}
+    clean: dict = {}
+    g = lookup.get("Gender")
+    norm = normalise_gender(g) if g not in (None, "") else None
+    if norm is None:
+        problems["Gender"] = ("is required: Female or Male" if g in (None, "")
+                              else f"'{g}' is not one of Female/Male")
+    clean["Gender"] = norm
+    for col in ("Age", "ESR", "CRP", "RF", "Anti-CCP"):
+        f = FEATURE_BY_NAME[col]
+        v = lookup.get(col)
+        if v is None or (isinstance(v, str) and not v.strip()):
+            if col == "Age":
+                problems[col] = f"is required ({f.min:g}–{f.max:g} {f.unit})"
+            clean[col] = None
+            continue
+        if isinstance(v, bool):
+            problems[col] = f"must be a number in {f.unit}"
+            continue
+        try:
+            x = float(v)
+        except (TypeError, ValueError):
+            problems[col] = f"'{v}' is not a number ({f.unit})"
+            continue
+        if not math.isfinite(x) or not (f.min <= x <= f.max):
+            problems[col] = f"{v} is outside the allowed range {f.min:g}–{f.max:g} {f.unit}"
+            continue
+        clean[col] = x
+    if problems:
+        raise InvalidLabValuesError(problems)
+    return clean

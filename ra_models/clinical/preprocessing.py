@@ -1,0 +1,121 @@
+"""Lab preprocessing: a scikit-learn Pipeline persisted as JSON (no pickle).
+
+Steps: gender encoding (Female = 1) and optional missing-value indicators (stateless),
+median imputation (``SimpleImputer``), log1p of the skewed lab values, standardisation
+(``StandardScaler``). Only the fitted numbers are saved, so loading a model never runs code
+from a file.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+from .loader import normalise_gender
+from .schema import FEATURES
+
+LOG_FEATURES = ("ESR", "CRP", "RF", "Anti-CCP")
+_MISSABLE = ("ESR", "CRP", "RF", "Anti-CCP")
+
+
+def encode_frame(df: pd.DataFrame, missing_indicators: bool) -> np.ndarray:
+    """Raw lab frame -> float matrix (features in ``FEATURES`` order, then indicators)."""
+    cols = []
+    for c in FEATURES:
+        if c == "Gender":
+            g = df[c].map(normalise_gender)
+            cols.append(np.where(g == "Female", 1.0, np.where(g == "Male", 0.0, np.nan)))
+        else:
+            cols.append(pd.to_numeric(df[c], errors="coerce").to_numpy(float))
+    x = np.column_stack(cols)
+    if missing_indicators:
+        ind = [np.isnan(x[:, FEATURES.index(c)]).astype(float) for c in _MISSABLE]
+        x = np.column_stack([x] + ind)
+    return x
+
+
+def feature_names(missing_indicators: bool) -> list[str]:
+    return list(FEATURES) + ([f"{c} missing" for c in _MISSABLE] if missing_indicators else [])
+
+
+def _log_cols(x: np.ndarray) -> np.ndarray:
+    x = np.array(x, float, copy=True)
+    for c in LOG_FEATURES:
+        i = FEATURES.index(c)
+        x[:, i] = np.log1p(np.clip(x[:, i], 0, None))
+    return x
+
+
+class LabPreprocessor:
+    """Fit/transform raw lab frames; ``to_json``/``from_json`` carry the fitted numbers."""
+
+    def __init__(self, missing_indicators: bool = False):
+        self.missing_indicators = missing_indicators
+        self.pipeline = Pipeline([
+            ("impute", SimpleImputer(strategy="median")),
+            ("log", FunctionTransformer(_log_cols, validate=False)),
+            ("scale", StandardScaler()),
+        ])
+        self.fitted = False
+
+    @property
+    def feature_names(self) -> list[str]:
+        return feature_names(self.missing_indicators)
+
+    def fit(self, df: pd.DataFrame) -> LabPreprocessor:
+        self.pipeline.fit(encode_frame(df, self.missing_indicators))
+        self.fitted = True
+        return self
+
+    def transform(self, df: pd.DataFrame) -> np.ndarray:
+        if not self.fitted:
+            raise RuntimeError("LabPreprocessor is not fitted; call fit() or from_json().")
+        return self.pipeline.transform(encode_frame(df, self.missing_indicators)).astype(np.float32)
+
+    def to_json(self) -> dict:
+        imp, sc = self.pipeline.named_steps["impute"], self.pipeline.named_steps["scale"]
+        return {
+            "format": "ra_models.lab_preprocessor/1",
+            "features": self.feature_names,
+            "missing_indicators": self.missing_indicators,
+            "log1p": list(LOG_FEATURES),
+            "impute_median": imp.statistics_.tolist(),
+            "scale_mean": sc.mean_.tolist(),
+            "scale_std": sc.scale_.tolist(),
+            "scale_var": sc.var_.tolist(),
+        }
+
+    @classmethod
+    def from_json(cls, d: dict) -> LabPreprocessor:
+        if d.get("format") != "ra_models.lab_preprocessor/1":
+            raise ValueError("not a lab preprocessor file")
+        self = cls(bool(d["missing_indicators"]))
+        n = len(d["features"])
+        imp = self.pipeline.named_steps["impute"]
+        imp.statistics_ = np.asarray(d["impute_median"], float)
+        imp.n_features_in_ = n
+        imp._fit_dtype = imp._fill_dtype = np.dtype(float)  # private attrs transform() reads
+        imp.indicator_ = None
+        log = self.pipeline.named_steps["log"]
+        log.n_features_in_ = n
+        sc = self.pipeline.named_steps["scale"]
+        sc.mean_ = np.asarray(d["scale_mean"], float)
+        sc.scale_ = np.asarray(d["scale_std"], float)
+        sc.var_ = np.asarray(d["scale_var"], float)
+        sc.n_features_in_ = n
+        sc.n_samples_seen_ = 1
+        self.fitted = True
+        return self
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_json(), indent=2))
+
+    @classmethod
+    def load(cls, path: str | Path) -> LabPreprocessor:
+        return cls.from_json(json.loads(Path(path).read_text()))

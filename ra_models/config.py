@@ -1,0 +1,43 @@
+"""Settings shared by both UIs: where the models are, intake limits. Read from ``RA_*`` env vars."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .imaging import IntakeLimits
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ASSETS = PROJECT_ROOT / "assets"
+DEFAULT_XRAY_DIR = ASSETS / "models" / "xray"
+DEFAULT_CLINICAL_DIR = ASSETS / "models" / "clinical"
+SAMPLES_DIR = ASSETS / "samples"
+REPORTS_DIR = ASSETS / "reports"
+
+DISCLAIMER = (
+    "Decision support and teaching only — not a diagnosis. The demo models were trained on "
+    "synthetic data (procedural hand-radiograph phantoms and a synthetic lab cohort); every "
+    "figure shown was measured on synthetic data."
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    xray_model_dir: Path = DEFAULT_XRAY_DIR
+    clinical_model_dir: Path = DEFAULT_CLINICAL_DIR
+    limits: IntakeLimits = field(default_factory=IntakeLimits)
+
+    @classmethod
+    def from_env(cls, environ=None) -> Settings:
+        env = os.environ if environ is None else environ
+        lim = IntakeLimits()
+        return cls(
+            xray_model_dir=Path(env.get("RA_XRAY_MODEL_DIR", DEFAULT_XRAY_DIR)),
+            clinical_model_dir=Path(env.get("RA_CLINICAL_MODEL_DIR", DEFAULT_CLINICAL_DIR)),
+            limits=IntakeLimits(
+                max_bytes=int(env.get("RA_MAX_UPLOAD_BYTES", lim.max_bytes)),
+                max_pixels=int(env.get("RA_MAX_PIXELS", lim.max_pixels)),
+                min_side=int(env.get("RA_MIN_SIDE", lim.min_side)),
+            ),
+        )

@@ -1,0 +1,92 @@
+"""Model cards: a JSON file next to each model (rendered to markdown too), with its sha256."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from pathlib import Path
+
+CARD_NAME = "model_card.json"
+INTENDED_USE = (
+    "Research and teaching only. Trained on synthetic data (procedural phantoms / a synthetic "
+    "cohort); not validated on patients; not for diagnosis or treatment decisions."
+)
+
+
+def sha256_file(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def software_versions() -> dict:
+    import importlib.metadata as md
+
+    out = {"python": platform.python_version()}
+    for pkg in ("tensorflow-cpu", "tensorflow", "keras", "numpy", "scikit-learn", "shap",
+                "tf-keras-vis", "pillow", "pydicom"):
+        try:
+            out[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            pass
+    return out
+
+
+def save_card(model_dir: str | Path, card: dict) -> Path:
+    model_dir = Path(model_dir)
+    path = model_dir / CARD_NAME
+    path.write_text(json.dumps(card, indent=2, sort_keys=False, default=_json_default) + "\n")
+    (model_dir / "MODEL_CARD.md").write_text(render_markdown(card))
+    return path
+
+
+def load_card(model_dir: str | Path) -> dict:
+    from .errors import ModelNotFoundError
+
+    path = Path(model_dir) / CARD_NAME
+    if not path.exists():
+        raise ModelNotFoundError(f"No model card at '{path}'. Train a model or point to a model folder.")
+    return json.loads(path.read_text())
+
+
+def _json_default(o):
+    import numpy as np
+
+    if isinstance(o, (np.floating, np.integer)):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def _fmt(v):
+    if isinstance(v, float):
+        return f"{v:.3f}"
+    if isinstance(v, list) and len(v) == 2 and all(isinstance(x, float) for x in v):
+        return f"[{v[0]:.3f}, {v[1]:.3f}]"
+    return str(v)
+
+
+def render_markdown(card: dict) -> str:
+    lines = [f"# Model card: {card.get('name', 'model')} v{card.get('version', '?')}", ""]
+    lines += [f"> **{card.get('intended_use', INTENDED_USE)}**", ""]
+    for key in ("task", "architecture", "parameters", "input", "classes", "calibration",
+                "threshold", "training_data", "split", "training"):
+        if key in card:
+            lines.append(f"- **{key.replace('_', ' ')}**: {_fmt(card[key]) if not isinstance(card[key], dict) else ''}")
+            if isinstance(card[key], dict):
+                for k, v in card[key].items():
+                    lines.append(f"  - {k}: {_fmt(v)}")
+    for section in ("metrics", "faithfulness", "comparison", "global_importance"):
+        if section in card:
+            lines += ["", f"## {section.replace('_', ' ').title()}", "", "```json",
+                      json.dumps(card[section], indent=2, default=_json_default), "```"]
+    lines += ["", "## Limitations", ""]
+    lines += [f"- {x}" for x in card.get("limitations", [])]
+    lines += ["", "## Software", ""]
+    lines += [f"- {k}: {v}" for k, v in card.get("software", {}).items()]
+    lines += ["", f"sha256 of `{card.get('file', '')}`: `{card.get('sha256', '')}`", ""]
+    return "\n".join(lines)

@@ -1,0 +1,101 @@
+"""Is this image like the training radiographs? An honest, simple out-of-distribution check.
+
+Two signals, either of which raises the notice:
+
+* **feature distance** — the Mahalanobis distance of the CNN's pooled features (layer
+  ``gap``) from the training images' features (Ledoit–Wolf covariance). The alarm threshold is
+  the 99th percentile of the training images' own distances, so about 1% of in-distribution
+  images raise a false alarm by construction; the measured rates on fresh phantoms and on
+  non-hand images are written to the model card by ``bench/ood_check.py``.
+* **colour** — a colour photograph is not a radiograph (the intake converts colour to
+  luminance and records it).
+
+It flags; it never refuses. The app shows the notice and still lets the user look.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+OOD_FILE = "ood.json"
+FEATURE_LAYER = "gap"
+
+
+@dataclass(frozen=True)
+class OODResult:
+    flagged: bool
+    distance: float
+    threshold: float
+    reasons: tuple[str, ...]
+
+
+def feature_model(model):
+    import keras
+
+    return keras.Model(model.inputs, model.get_layer(FEATURE_LAYER).output)
+
+
+class OODChecker:
+    def __init__(self, mean, precision, threshold, model=None):
+        self.mean = np.asarray(mean, np.float64)
+        self.precision = np.asarray(precision, np.float64)
+        self.threshold = float(threshold)
+        self._features = None
+        self._model = model
+
+    # -- fitting
+    @classmethod
+    def fit(cls, model, x_train: np.ndarray, quantile: float = 0.99) -> OODChecker:
+        from sklearn.covariance import LedoitWolf
+
+        f = _features(feature_model(model), x_train)
+        lw = LedoitWolf().fit(f)
+        self = cls(lw.location_, lw.precision_, 0.0, model)
+        d = self._distances(f)
+        self.threshold = float(np.quantile(d, quantile))
+        return self
+
+    def save(self, model_dir: str | Path) -> Path:
+        path = Path(model_dir) / OOD_FILE
+        path.write_text(json.dumps({"layer": FEATURE_LAYER, "threshold": self.threshold,
+                                    "mean": self.mean.tolist(),
+                                    "precision": self.precision.tolist()}))
+        return path
+
+    @classmethod
+    def load(cls, model_dir: str | Path, model=None) -> OODChecker | None:
+        path = Path(model_dir) / OOD_FILE
+        if not path.exists():
+            return None
+        d = json.loads(path.read_text())
+        return cls(d["mean"], d["precision"], d["threshold"], model)
+
+    # -- checking
+    def _distances(self, f: np.ndarray) -> np.ndarray:
+        z = f - self.mean
+        return np.sqrt(np.einsum("ij,jk,ik->i", z, self.precision, z))
+
+    def distances(self, model, x: np.ndarray) -> np.ndarray:
+        if self._features is None:
+            self._features = feature_model(model or self._model)
+        return self._distances(_features(self._features, x))
+
+    def check(self, model, x: np.ndarray, meta=None) -> OODResult:
+        """``x``: one prepared image (224, 224, 1); ``meta``: its ImageMeta, if any."""
+        d = float(self.distances(model, x[None])[0])
+        reasons = []
+        if d > self.threshold:
+            reasons.append(f"its features are far from the training radiographs "
+                           f"(distance {d:.1f} > {self.threshold:.1f})")
+        if meta is not None and any("colour" in n for n in meta.notes):
+            reasons.append("it is a colour image; radiographs are grayscale")
+        return OODResult(bool(reasons), d, self.threshold, tuple(reasons))
+
+
+def _features(fmodel, x: np.ndarray, batch: int = 64) -> np.ndarray:
+    out = [np.asarray(fmodel(x[i: i + batch], training=False)) for i in range(0, len(x), batch)]
+    return np.concatenate(out).astype(np.float64)

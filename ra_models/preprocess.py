@@ -1,0 +1,56 @@
+"""The one place where images become model input (training, Streamlit, Flask, API).
+
+Contract: a (H, W) float32 image in [0, 1] (as from :func:`ra_models.read_image`) is padded
+to a square with its border value (so the aspect ratio is kept), resized bilinearly to
+``XRAY_INPUT_SIZE`` and returned as (224, 224, 1) float32 in [0, 1].
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from .errors import InvalidImageError
+
+XRAY_INPUT_SIZE = 224
+
+
+def pad_to_square(img: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
+    """Pad with the image's median border value. Returns (square, (top, left) offsets)."""
+    h, w = img.shape
+    if h == w:
+        return img, (0, 0)
+    side = max(h, w)
+    border = np.concatenate([img[0], img[-1], img[:, 0], img[:, -1]])
+    out = np.full((side, side), float(np.median(border)), np.float32)
+    top, left = (side - h) // 2, (side - w) // 2
+    out[top: top + h, left: left + w] = img
+    return out, (top, left)
+
+
+def resize(img: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:
+    """Bilinear resize of a float image; ``size`` is an int (square) or (height, width)."""
+    hw = (size, size) if isinstance(size, int) else size
+    if img.shape == tuple(hw):
+        return img.astype(np.float32, copy=False)
+    pil = Image.fromarray(np.asarray(img, np.float32), mode="F")
+    return np.asarray(pil.resize((hw[1], hw[0]), Image.BILINEAR), np.float32)
+
+
+def prepare_xray(img: np.ndarray, size: int = XRAY_INPUT_SIZE) -> np.ndarray:
+    """(H, W) float image in [0, 1] -> (size, size, 1) float32 model input in [0, 1]."""
+    arr = np.asarray(img)
+    if arr.ndim == 3 and arr.shape[-1] == 1:
+        arr = arr[..., 0]
+    if arr.ndim != 2:
+        raise InvalidImageError(f"Expected a 2-D grayscale image, got shape {arr.shape}.")
+    arr = arr.astype(np.float32)
+    if arr.size == 0 or not np.isfinite(arr).all():
+        raise InvalidImageError("The image is empty or has non-finite pixels.")
+    if arr.min() < -1e-3 or arr.max() > 1 + 1e-3:
+        raise InvalidImageError(
+            f"Expected pixel values in [0, 1], got [{arr.min():.3g}, {arr.max():.3g}]; "
+            "decode images with ra_models.read_image first."
+        )
+    square, _ = pad_to_square(np.clip(arr, 0, 1))
+    return np.clip(resize(square, size), 0, 1)[..., None]

@@ -1,0 +1,72 @@
+"""Streamlit-side helpers shared by the pages: cached model loading and error translation.
+
+This is the only module (with ``pages/`` and ``streamlit_app.py``) that imports streamlit;
+``ra_models`` and ``explain`` stay UI-free. Cache keys depend on the function, so every page
+must use these wrappers (a copy per page would load the models once per page).
+"""
+
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+
+from ra_models import DISCLAIMER, RAError, Settings
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+@st.cache_resource(show_spinner="Loading the X-ray model…")
+def get_xray_predictor():
+    from ra_models.predictor import XrayPredictor
+
+    s = Settings.from_env()
+    return XrayPredictor.load(s.xray_model_dir, limits=s.limits)
+
+
+@st.cache_resource(show_spinner="Preparing Grad-CAM…")
+def get_cam_explainer():
+    from explain.cam import CamExplainer
+
+    p = get_xray_predictor()
+    return CamExplainer(p.model, p.gradcam_layer)
+
+
+@st.cache_resource(show_spinner="Loading the lab model…")
+def get_clinical_predictor():
+    from ra_models.predictor import ClinicalPredictor
+
+    return ClinicalPredictor.load(Settings.from_env().clinical_model_dir)
+
+
+@st.cache_resource(show_spinner="Preparing SHAP…")
+def get_lab_explainer():
+    from explain.shap_values import LabExplainer
+
+    return LabExplainer(get_clinical_predictor())
+
+
+@st.cache_resource(show_spinner=False)
+def get_ood_checker():
+    from ra_models.ood import OODChecker
+
+    return OODChecker.load(Settings.from_env().xray_model_dir)
+
+
+def show_error(e: RAError) -> None:
+    """The one place where library errors become what a Streamlit user sees."""
+    st.error(str(e), icon="⚠️")
+
+
+def disclaimer() -> None:
+    st.caption(f"⚕️ {DISCLAIMER}")
+
+
+def probability_badge(p: float, threshold: float, uncertain: bool, label: str) -> None:
+    if uncertain:
+        st.warning(f"**Uncertain** — P(RA) {p:.0%} is close to the operating threshold "
+                   f"{threshold:.0%}; the model leans **{label}**, but this is not a confident answer.")
+    elif label == "RA":
+        st.error(f"**RA pattern** — P(RA) {p:.0%} (threshold {threshold:.0%})")
+    else:
+        st.success(f"**No RA pattern** — P(RA) {p:.0%} (threshold {threshold:.0%})")
