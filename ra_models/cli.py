@@ -25,8 +25,12 @@ def _progress(label: str):
 
 
 def cmd_phantoms(a) -> int:
-    from .synthetic.dataset import contact_sheet, generate_dataset
+    from .synthetic.dataset import contact_sheet, generate_dataset, write_samples
 
+    if a.samples:
+        for p in write_samples(a.samples):
+            print(p)
+        return 0
     if a.contact_sheet:
         p = contact_sheet(a.contact_sheet, seed=a.seed if a.seed is not None else 7)
         print(f"contact sheet written to {p}")
@@ -115,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     ph.add_argument("--ra-fraction", type=float, default=0.5)
     ph.add_argument("--workers", type=int, default=None)
     ph.add_argument("--contact-sheet", metavar="PATH", help="write a labelled 4×4 sheet PNG")
+    ph.add_argument("--samples", metavar="DIR", help="write the labelled sample films shipped in assets/")
     ph.set_defaults(func=cmd_phantoms)
 
     co = sub.add_parser("cohort", help="generate a synthetic lab cohort (Dataverse schema)")

@@ -84,7 +84,7 @@ def load_lab_table(source, *, require_label: bool = False) -> pd.DataFrame:
         if col == "Gender":
             vals = df[col].map(lambda v: normalise_gender(v) if isinstance(v, str) else None)
             for i, (orig, norm) in enumerate(zip(df[col], vals)):
-                if isinstance(orig, str) and orig.strip() and norm is None:
+                if isinstance(orig, str) and orig.strip() and pd.isna(norm):
                     problems.append(f"row {i + 2}, column Gender: '{orig}' is not one of "
                                     f"{'/'.join(GENDER_VALUES)} (or M/F)")
             out[col] = vals
@@ -100,8 +100,9 @@ def load_lab_table(source, *, require_label: bool = False) -> pd.DataFrame:
                 problems.append(f"row {i + 2}, column {col}: {orig} is outside the allowed range "
                                 f"{f.min:g}–{f.max:g} {f.unit}")
         out[col] = num.astype(float)
-    if "Age" in out and out["Age"].isna().any():
-        rows = (np.flatnonzero(out["Age"].isna().to_numpy()) + 2)[:20]
+    blank_age = df["Age"].map(lambda v: not (isinstance(v, str) and v.strip())).to_numpy(bool)
+    if blank_age.any():
+        rows = (np.flatnonzero(blank_age) + 2)[:20]
         problems.append(f"column Age: missing in row(s) {', '.join(map(str, rows))}; Age is required")
     if "Disease" in df.columns:
         out["Disease"] = df["Disease"].astype(object).where(df["Disease"].notna(), None)

@@ -181,3 +181,33 @@ def contact_sheet(path: str | os.PathLike, seed: int = 7, *, size: int = 384, gr
     path.parent.mkdir(parents=True, exist_ok=True)
     sheet.save(path, optimize=True)
     return path
+
+
+#: The shipped samples: (file stem, label, subtype wanted), drawn from seed 2026 onwards.
+SAMPLE_SET = (("ra-established", "RA", "established_ra"), ("ra-early", "RA", "early_ra"),
+              ("ra-late", "RA", "established_ra"), ("normal-healthy", "Normal", "healthy"),
+              ("normal-osteoarthritis", "Normal", "oa"), ("normal-older", "Normal", "healthy"))
+
+
+def write_samples(out: str | os.PathLike, *, seed: int = 2026, size: int = 256) -> list[Path]:
+    """A handful of labelled phantoms for the apps' sample pickers (plus one DICOM)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths, s = [], seed
+    for stem, label, subtype in SAMPLE_SET:
+        while True:
+            spec = sample_spec(s, label)
+            s += 1
+            late_ok = stem != "ra-late" or spec.severity > 0.75
+            older_ok = stem != "normal-older" or spec.age > 70
+            if spec.subtype == subtype and late_ok and older_ok:
+                break
+        img, _ = render(spec, size)
+        p = out / f"{stem}.png"
+        Image.fromarray(to_uint8(img)).save(p, optimize=True)
+        paths.append(p)
+        if stem == "ra-established":
+            d = out / f"{stem}.dcm"
+            write_dicom(d, img, monochrome1=True)
+            paths.append(d)
+    return paths

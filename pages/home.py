@@ -1,0 +1,38 @@
+"""Home: what the app does and does not do. No TensorFlow import here (fast cold start)."""
+
+import streamlit as st
+
+from ra_models import DISCLAIMER
+
+st.title("Rheumatoid arthritis — explainable decision support")
+st.warning(DISCLAIMER, icon="⚕️")
+st.markdown(
+    """
+This app shows **why** two small models reach their answers, for rheumatologists exploring a
+model, teachers running a session, and clinicians doing a quick check.
+
+| | What it does | What it does **not** do |
+|---|---|---|
+| **Hand X-ray** | CNN → calibrated probability of an RA pattern, with Grad-CAM / Grad-CAM++ / Score-CAM heatmaps and an out-of-distribution notice | diagnose, stage (Sharp/van der Heijde), or read anything but a PA hand film |
+| **Lab values** | age, gender, ESR, CRP, RF, anti-CCP → calibrated probability, SHAP contributions, the 2010 ACR/EULAR criteria panel | replace the criteria (which also need joint counts and symptom duration) |
+| **Teaching** | synthetic hand films with RA signs you control, the model's heatmap beside the true lesion mask, a quiz mode | show real patients |
+
+**Where the numbers come from.** No hand radiograph or patient record could be used to build
+this demo: the X-ray model was trained on *procedural phantoms* and the lab model on a
+*synthetic cohort* drawn from published marker accuracy. Every metric in the app says so.
+Train on your own data with `python -m ra_models train …` — see the README.
+"""
+)
+st.subheader("Pages")
+cols = st.columns(3)
+links = [
+    ("pages/xray.py", "X-ray", "🩻", "Upload a hand film or pick a sample."),
+    ("pages/clinical.py", "Clinical labs", "🧪", "Lab values → probability, SHAP, ACR/EULAR."),
+    ("pages/teaching.py", "Teaching", "🎓", "Phantom explorer and quiz."),
+    ("pages/model_cards.py", "Model cards & performance", "📊", "Metrics, plots, limits."),
+    ("pages/batch.py", "Batch", "🗂️", "Many images or a CSV of patients."),
+]
+for i, (path, title, icon, text) in enumerate(links):
+    with cols[i % 3]:
+        st.page_link(path, label=title, icon=icon)
+        st.caption(text)

@@ -1,0 +1,79 @@
+"""Teaching: phantom explorer (you set the RA signs) and a quiz that hides the answers."""
+
+import streamlit as st
+
+from ui_common import disclaimer, get_cam_explainer, get_xray_predictor
+
+st.title("Teaching — phantom explorer")
+disclaimer()
+st.caption("Synthetic PA hand films with RA signs you control. The red tint marks where the "
+           "generator drew a sign (the ground truth); compare it with where the model looked.")
+
+with st.sidebar:
+    st.subheader("Phantom controls")
+    erosion = st.slider("Erosions (SvH grade 0–5)", 0, 5, 2, key="t_erosion")
+    narrowing = st.slider("Joint-space narrowing (0–4)", 0, 4, 1, key="t_narrowing")
+    osteopenia = st.slider("Periarticular osteopenia", 0.0, 1.0, 0.3, 0.1, key="t_osteopenia")
+    swelling = st.slider("Soft-tissue swelling", 0.0, 1.0, 0.4, 0.1, key="t_swelling")
+    oa = st.slider("Osteoarthritis pattern (hard negative)", 0.0, 1.0, 0.0, 0.1, key="t_oa")
+    seed = st.number_input("Seed (pose, film)", 0, 10_000, 3, key="t_seed")
+    quiz = st.toggle("Quiz mode", key="t_quiz",
+                     help="Hide the model's answer and the true signs until you have answered.")
+
+
+@st.cache_data(max_entries=64, show_spinner="Rendering the phantom…")
+def phantom(erosion, narrowing, osteopenia, swelling, oa, seed):
+    from ra_models.synthetic.phantom import render, spec_from_controls
+
+    spec = spec_from_controls(int(seed), erosion=erosion, narrowing=narrowing,
+                              osteopenia=osteopenia, swelling=swelling, oa=oa)
+    img, mask = render(spec, 384)
+    return spec, img, mask
+
+
+@st.cache_data(max_entries=64, show_spinner="Asking the model…")
+def model_view(erosion, narrowing, osteopenia, swelling, oa, seed):
+    from explain.faithfulness import pointing_hit
+
+    _, img, mask = phantom(erosion, narrowing, osteopenia, swelling, oa, seed)
+    p = get_xray_predictor()
+    _, x, _ = p.prepare(img)
+    res = p.result_from_input(x)
+    heat = get_cam_explainer().compute(x, img.shape, "gradcam")
+    return res, heat, pointing_hit(heat, mask, tolerance_px=5)
+
+
+args = (erosion, narrowing, osteopenia, swelling, oa, seed)
+spec, img, mask = phantom(*args)
+
+from explain.overlay import mask_overlay, overlay_heatmap  # noqa: E402
+
+answered = True
+if quiz:
+    qkey = f"quiz_answer_{args}"
+    st.image(img, caption="Is there an RA pattern on this film?", clamp=True, width=420)
+    choice = st.radio("Your answer", ["RA pattern", "No RA pattern"], index=None, key=qkey + "_r")
+    answered = st.button("Reveal", disabled=choice is None, key=qkey + "_b") or \
+        st.session_state.get(qkey, False)
+    if answered:
+        st.session_state[qkey] = True
+        truth = "RA pattern" if spec.label == "RA" else "No RA pattern"
+        (st.success if choice == truth else st.error)(
+            f"Generator truth: **{truth}** ({', '.join(spec.signs()) or 'no RA signs'}). "
+            f"You said: {choice}.")
+if not answered:
+    st.stop()
+
+res, heat, hit = model_view(*args)
+c1, c2, c3 = st.columns(3)
+c1.metric("Model P(RA)", f"{res.probability_ra:.0%}", help="calibrated")
+c2.metric("Model says", res.display_label)
+c3.metric("Grad-CAM peak on a true sign?",
+          "—" if hit is None else ("yes" if hit else "no"),
+          help="Pointing game: is the hottest pixel within 5 px of a drawn RA sign?")
+a, b, c = st.columns(3)
+a.image(img, caption="Phantom film", clamp=True, width="stretch")
+b.image(overlay_heatmap(img, heat, alpha=0.45), caption="Grad-CAM (class RA)", width="stretch")
+c.image(mask_overlay(img, mask), caption="True RA signs (red)", width="stretch")
+st.caption(f"Truth: {spec.label} · subtype {spec.subtype} · signs: "
+           f"{', '.join(spec.signs()) or 'none'}. Synthetic image; not a patient.")

@@ -1,0 +1,59 @@
+"""Batch prediction: many images or a CSV of patients. Bad items are listed, the rest processed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import pandas as pd
+
+from .errors import RAError
+
+
+def batch_xray(predictor, items: Iterable[tuple[str, bytes]],
+               progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+    """``items``: (name, bytes). Returns one row per item with either a result or an error."""
+    items = list(items)
+    rows = []
+    for i, (name, data) in enumerate(items):
+        try:
+            r = predictor.predict(data)
+            rows.append({"file": name, "label": r.display_label, "p_ra": round(r.probability_ra, 4),
+                         "threshold": r.threshold, "error": ""})
+        except RAError as e:
+            rows.append({"file": name, "label": "", "p_ra": None, "threshold": None, "error": str(e)})
+        if progress:
+            progress(i + 1, len(items))
+    return pd.DataFrame(rows, columns=["file", "label", "p_ra", "threshold", "error"])
+
+
+def batch_clinical(predictor, data: bytes,
+                   progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+    """A CSV of patients (paper features; Dataverse names and aliases accepted).
+
+    Rows that fail validation get their reasons in ``error``; the others are predicted.
+    """
+    import io
+
+    from .clinical.loader import canonical_columns
+
+    from .errors import InvalidDataError
+
+    try:
+        raw = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        raise InvalidDataError(f"The file is not a readable CSV table ({e}).") from e
+    raw = raw.rename(columns=canonical_columns(raw.columns))
+    rows = []
+    for i, rec in enumerate(raw.to_dict("records")):
+        values = {k: (v if v != "" else None) for k, v in rec.items()}
+        out = {"row": i + 2, **{k: rec.get(k, "") for k in ("Age", "Gender", "ESR", "CRP", "RF", "Anti-CCP")}}
+        try:
+            r = predictor.predict(values)
+            out.update(label=r.display_label, p_ra=round(r.probability_ra, 4),
+                       acr_eular_lab_points=sum(it.points for it in r.acr_eular.items), error="")
+        except RAError as e:
+            out.update(label="", p_ra=None, acr_eular_lab_points=None, error=str(e))
+        rows.append(out)
+        if progress:
+            progress(i + 1, len(raw))
+    return pd.DataFrame(rows)

@@ -1,0 +1,28 @@
+"""Streamlit entry point: the router and the shared frame (title, demo-model banner)."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import streamlit as st  # noqa: E402
+
+from ra_models import DISCLAIMER  # noqa: E402
+
+st.set_page_config(page_title="RA decision support", page_icon="🩻", layout="wide")
+
+PAGES = [
+    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+    st.Page("pages/xray.py", title="X-ray", icon="🩻"),
+    st.Page("pages/clinical.py", title="Clinical labs", icon="🧪"),
+    st.Page("pages/teaching.py", title="Teaching", icon="🎓"),
+    st.Page("pages/model_cards.py", title="Model cards & performance", icon="📊"),
+    st.Page("pages/batch.py", title="Batch", icon="🗂️"),
+]
+
+nav = st.navigation(PAGES)
+with st.sidebar:
+    st.markdown("### RA decision support")
+    st.info("**Demo models trained on synthetic data.** Decision support and teaching only — "
+            "not a diagnosis.", icon="⚕️")
+    st.caption(DISCLAIMER)
+nav.run()

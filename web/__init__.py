@@ -1,0 +1,1 @@
+"""Flask blueprints (pages and JSON API) and the services they share."""
