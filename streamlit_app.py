@@ -8,21 +8,21 @@ import streamlit as st  # noqa: E402
 
 from ra_models import DISCLAIMER  # noqa: E402
 
-st.set_page_config(page_title="RA decision support", page_icon="🩻", layout="wide")
+st.set_page_config(page_title="RA decision support", page_icon=":material/radiology:", layout="wide")
 
 PAGES = [
-    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
-    st.Page("pages/xray.py", title="X-ray", icon="🩻"),
-    st.Page("pages/clinical.py", title="Clinical labs", icon="🧪"),
-    st.Page("pages/teaching.py", title="Teaching", icon="🎓"),
-    st.Page("pages/model_cards.py", title="Model cards & performance", icon="📊"),
-    st.Page("pages/batch.py", title="Batch", icon="🗂️"),
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/xray.py", title="X-ray", icon=":material/radiology:"),
+    st.Page("pages/clinical.py", title="Clinical labs", icon=":material/labs:"),
+    st.Page("pages/teaching.py", title="Teaching", icon=":material/school:"),
+    st.Page("pages/model_cards.py", title="Model cards & performance", icon=":material/monitoring:"),
+    st.Page("pages/batch.py", title="Batch", icon=":material/table_view:"),
 ]
 
 nav = st.navigation(PAGES)
 with st.sidebar:
     st.markdown("### RA decision support")
     st.info("**Demo models trained on synthetic data.** Decision support and teaching only — "
-            "not a diagnosis.", icon="⚕️")
+            "not a diagnosis.", icon=":material/info:")
     st.caption(DISCLAIMER)
 nav.run()

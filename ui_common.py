@@ -55,11 +55,11 @@ def get_ood_checker():
 
 def show_error(e: RAError) -> None:
     """The one place where library errors become what a Streamlit user sees."""
-    st.error(str(e), icon="⚠️")
+    st.error(str(e), icon=":material/error:")
 
 
 def disclaimer() -> None:
-    st.caption(f"⚕️ {DISCLAIMER}")
+    st.caption(DISCLAIMER)
 
 
 def probability_badge(p: float, threshold: float, uncertain: bool, label: str) -> None:

@@ -45,19 +45,29 @@ class CamExplainer:
         x = np.asarray(x, np.float32)
         if x.ndim == 3:
             x = x[None]
+        # tf-keras-vis upsamples with scipy.ndimage.zoom, which aligns the *corners* of the
+        # 28×28 map with the image corners and shifts every cell by up to half a cell (3.5 px
+        # at 224²). We take the map at its own resolution and upsample centre-aligned.
         kw = dict(penultimate_layer=self.layer_name, seek_penultimate_conv_layer=False,
-                  normalize_cam=True, expand_cam=True)
+                  normalize_cam=False, expand_cam=False)
         if method == "scorecam" and self.scorecam_max_n:
             kw["max_N"] = self.scorecam_max_n
-        cam = self._objs[method](CategoricalScore([int(target)] * len(x)), x, **kw)
-        cam = np.asarray(cam, np.float32)
-        return np.nan_to_num(np.clip(cam, 0, 1))
+        raw = np.asarray(self._objs[method](CategoricalScore([int(target)] * len(x)), x, **kw),
+                         np.float32)
+        raw = np.nan_to_num(raw.reshape(len(x), *raw.shape[-2:]))
+        return np.stack([_normalise(resize(c, x.shape[1:3])) for c in raw])
 
     def compute(self, x: np.ndarray, original_shape: tuple[int, int] | None = None,
                 method: str = "gradcam", target: int = RA_CLASS) -> np.ndarray:
         """One heatmap in [0, 1] for one prepared image, at ``original_shape`` if given."""
         cam = self.compute_input(x, method, target)[0]
         return to_original(cam, original_shape) if original_shape else cam
+
+
+def _normalise(cam: np.ndarray) -> np.ndarray:
+    cam = np.maximum(cam, 0)
+    hi = float(cam.max())
+    return (cam / hi).astype(np.float32) if hi > 0 else np.zeros_like(cam, np.float32)
 
 
 def to_original(cam: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

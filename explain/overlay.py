@@ -20,10 +20,14 @@ def _lut(name: str) -> np.ndarray:
     return _LUT_CACHE[name]
 
 
-def top_region(heatmap: np.ndarray, fraction: float = 0.2) -> np.ndarray:
-    """Boolean mask of the ``fraction`` of pixels with the highest heat."""
-    thr = np.quantile(heatmap, 1 - fraction)
-    return heatmap >= thr if thr > 0 else heatmap > 0
+def top_region(heatmap: np.ndarray, fraction: float = 0.2, floor: float = 0.1) -> np.ndarray:
+    """Boolean mask of the ``fraction`` of pixels with the highest heat.
+
+    Pixels below ``floor`` × max never count, so a map that is near zero almost everywhere
+    does not get outlines drawn around background noise.
+    """
+    thr = max(float(np.quantile(heatmap, 1 - fraction)), floor * float(heatmap.max()))
+    return heatmap >= thr if thr > 0 else np.zeros(heatmap.shape, bool)
 
 
 def overlay_heatmap(image: np.ndarray, heatmap: np.ndarray, *, alpha: float = 0.4,

@@ -55,7 +55,7 @@ if c3.button("Pin these values as baseline", key="lab_pin"):
     st.session_state["lab_baseline"] = res.probability_ra
     st.rerun()
 for w in res.warnings:
-    st.warning(w, icon="ℹ️")
+    st.warning(w, icon=":material/info:")
 
 from explain.plots import shap_bar_png, shap_waterfall_png  # noqa: E402
 

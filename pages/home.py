@@ -5,7 +5,7 @@ import streamlit as st
 from ra_models import DISCLAIMER
 
 st.title("Rheumatoid arthritis — explainable decision support")
-st.warning(DISCLAIMER, icon="⚕️")
+st.warning(DISCLAIMER, icon=":material/info:")
 st.markdown(
     """
 This app shows **why** two small models reach their answers, for rheumatologists exploring a
@@ -26,11 +26,11 @@ Train on your own data with `python -m ra_models train …` — see the README.
 st.subheader("Pages")
 cols = st.columns(3)
 links = [
-    ("pages/xray.py", "X-ray", "🩻", "Upload a hand film or pick a sample."),
-    ("pages/clinical.py", "Clinical labs", "🧪", "Lab values → probability, SHAP, ACR/EULAR."),
-    ("pages/teaching.py", "Teaching", "🎓", "Phantom explorer and quiz."),
-    ("pages/model_cards.py", "Model cards & performance", "📊", "Metrics, plots, limits."),
-    ("pages/batch.py", "Batch", "🗂️", "Many images or a CSV of patients."),
+    ("pages/xray.py", "X-ray", ":material/radiology:", "Upload a hand film or pick a sample."),
+    ("pages/clinical.py", "Clinical labs", ":material/labs:", "Lab values → probability, SHAP, ACR/EULAR."),
+    ("pages/teaching.py", "Teaching", ":material/school:", "Phantom explorer and quiz."),
+    ("pages/model_cards.py", "Model cards & performance", ":material/monitoring:", "Metrics, plots, limits."),
+    ("pages/batch.py", "Batch", ":material/table_view:", "Many images or a CSV of patients."),
 ]
 for i, (path, title, icon, text) in enumerate(links):
     with cols[i % 3]:

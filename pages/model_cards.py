@@ -10,7 +10,7 @@ from ra_models.model_card import load_card
 
 st.title("Model cards & performance")
 st.warning("Every number on this page was measured on **synthetic data** (procedural phantoms "
-           "or a synthetic cohort). None of it is clinical accuracy.", icon="🧪")
+           "or a synthetic cohort). None of it is clinical accuracy.", icon=":material/science:")
 s = Settings.from_env()
 
 

@@ -67,7 +67,7 @@ probability_badge(r.probability_ra, r.threshold, r.uncertain, r.label)
 if a.ood is not None and a.ood.flagged:
     st.warning("**This image looks unlike the hand radiographs the model was trained on** — "
                + "; ".join(a.ood.reasons) + ". Treat the output and heatmap as meaningless "
-               "for this image.", icon="🚫")
+               "for this image.", icon=":material/block:")
 m1, m2, m3 = st.columns(3)
 m1.metric("Calibrated P(RA)", f"{r.probability_ra:.1%}")
 m2.metric("Operating threshold", f"{r.threshold:.0%}")

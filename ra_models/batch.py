@@ -35,7 +35,6 @@ def batch_clinical(predictor, data: bytes,
     import io
 
     from .clinical.loader import canonical_columns
-
     from .errors import InvalidDataError
 
     try:

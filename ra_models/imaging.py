@@ -17,7 +17,7 @@ import io
 import os
 import warnings
 from dataclasses import dataclass
-from typing import IO, NamedTuple, Union
+from typing import IO, NamedTuple
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -31,7 +31,7 @@ from .errors import (
     UnsupportedFormatError,
 )
 
-ImageSource = Union[bytes, bytearray, memoryview, str, os.PathLike, IO[bytes]]
+ImageSource = bytes | bytearray | memoryview | str | os.PathLike | IO[bytes]
 
 #: What a person may upload, as shown in error messages.
 ALLOWED_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "DICOM")

@@ -244,7 +244,7 @@ class ClinicalPredictor:
             if clean.get(col) is None:
                 f = FEATURE_BY_NAME[col]
                 out.append(f"{col} not given: the model used the training median "
-                           f"({np.expm1(0) + med[col]:.3g} {f.unit}) in its place.")
+                           f"({med[col]:.3g} {f.unit}) in its place.")
         age = clean.get("Age")
         if age is not None and not (18 <= age <= 90):
             out.append(f"Age {age:g} is outside the training range 18–90 years; treat the "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -17,7 +17,7 @@ def case_report_pdf(image: np.ndarray, overlay_rgb: np.ndarray, result, *, metho
 
     fig = Figure(figsize=(8.27, 11.69))  # A4 portrait
     fig.text(0.06, 0.955, title, fontsize=16, weight="bold")
-    fig.text(0.06, 0.93, datetime.now(timezone.utc).strftime("Generated %Y-%m-%d %H:%M UTC"),
+    fig.text(0.06, 0.93, datetime.now(UTC).strftime("Generated %Y-%m-%d %H:%M UTC"),
              fontsize=9, color="#555")
     ax1 = fig.add_axes([0.06, 0.47, 0.42, 0.42])
     ax1.imshow(image, cmap="gray", vmin=0, vmax=1)

@@ -11,9 +11,9 @@ import numpy as np
 from . import model_card
 from .calibration import apply_temperature, fit_temperature
 from .metrics import binary_metrics
+from .splits import stratified_split
 from .synthetic.dataset import read_manifest
 from .synthetic.phantom import GENERATOR_VERSION
-from .splits import stratified_split
 from .xray_data import find_images, load_arrays, make_tf_dataset
 from .xray_model import CLASS_NAMES, build_model, gradcam_layer_for
 
@@ -105,6 +105,7 @@ def train_xray(data_dir: str | Path, out_dir: str | Path, *, epochs: int = 50, s
     metrics = binary_metrics(y[te], p_test, DEFAULT_THRESHOLD, n_boot=n_boot, seed=seed)
     path = out_dir / MODEL_FILE
     model.save(path)
+    ood = fit_ood(model, x[tr], out_dir) if arch == "paper" else None
     card = {
         "name": "ra-xray-cnn" if arch == "paper" else f"ra-xray-{arch}",
         "version": "1.0.0",
@@ -142,6 +143,7 @@ def train_xray(data_dir: str | Path, out_dir: str | Path, *, epochs: int = 50, s
             "A probability is not a diagnosis; near the threshold the app says 'uncertain'.",
         ],
         "software": model_card.software_versions(),
+        "ood": ood,
         "file": MODEL_FILE,
         "sha256": model_card.sha256_file(path),
     }
@@ -153,6 +155,17 @@ def train_xray(data_dir: str | Path, out_dir: str | Path, *, epochs: int = 50, s
     _log(f"trained {card['training']['epochs_run']} epochs in {train_s:.0f}s; T={temperature:.3f}; "
          f"test AUC {metrics['roc_auc']:.3f}, ECE {metrics['ece']:.3f}")
     return card
+
+
+def fit_ood(model, x_train: np.ndarray, out_dir: Path) -> dict:
+    """Fit and save the out-of-distribution checker on the training images' features."""
+    from .ood import OODChecker
+
+    checker = OODChecker.fit(model, x_train)
+    path = checker.save(out_dir)
+    return {"method": "Mahalanobis distance of pooled CNN features (Ledoit-Wolf)",
+            "threshold": checker.threshold, "threshold_quantile": 0.99,
+            "file": path.name, "sha256": model_card.sha256_file(path)}
 
 
 class _TimeBudget:

@@ -1,9 +1,9 @@
 """Every Streamlit page through AppTest: widgets in, expected elements out, no exceptions."""
 
+from pathlib import Path
+
 import pytest
 from streamlit.testing.v1 import AppTest
-
-from pathlib import Path
 
 TIMEOUT = 120
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")

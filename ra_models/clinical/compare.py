@@ -21,17 +21,16 @@ MODELS = ("DNN (paper)", "Logistic regression", "Decision tree", "Random forest"
 
 
 def _acr_rule_scores(df) -> np.ndarray:
+    def val(d, k):
+        v = d.get(k)
+        return None if v is None or (isinstance(v, float) and np.isnan(v)) else float(v)
+
     out = []
     for r in df.itertuples(index=False):
         d = r._asdict()
-        g = normalise_gender(d.get("Gender"))
-
-        def val(k):
-            v = d.get(k)
-            return None if v is None or (isinstance(v, float) and np.isnan(v)) else float(v)
-
-        out.append(serology_acute_phase_score(val("RF"), val("Anti_CCP"), val("CRP"), val("ESR"),
-                                              val("Age"), g))
+        out.append(serology_acute_phase_score(val(d, "RF"), val(d, "Anti_CCP"), val(d, "CRP"),
+                                              val(d, "ESR"), val(d, "Age"),
+                                              normalise_gender(d.get("Gender"))))
     return np.array(out, float)
 
 

@@ -115,8 +115,23 @@ def train_clinical(data: str | Path | None, out_dir: str | Path, *, seed: int = 
         "background": {"file": BACKGROUND_FILE, "rows": int(len(bg_idx)),
                        "sha256": model_card.sha256_file(out_dir / BACKGROUND_FILE)},
     }
+    card["global_importance"] = global_importance(model, card, pre, df.iloc[te], out_dir, seed)
     model_card.save_card(out_dir, card)
     return card
+
+
+def global_importance(model, card, pre, test_frame, out_dir, seed: int, n: int = 300) -> dict:
+    """Mean |SHAP| per feature over up to ``n`` test patients (probability units)."""
+    from explain.shap_values import LabExplainer
+
+    from ..predictor import ClinicalPredictor
+
+    pred = ClinicalPredictor(model, card, pre, read_background(out_dir), out_dir)
+    sample = test_frame.sample(min(n, len(test_frame)), random_state=seed)
+    values = LabExplainer(pred).global_importance(sample[list(FEATURES)])
+    return {"method": "mean |exact SHAP| on held-out test patients",
+            "data": f"{len(sample)} test patients ({card['training_data']['source']})",
+            "values": dict(sorted(values.items(), key=lambda kv: -kv[1]))}
 
 
 def read_background(model_dir: str | Path) -> pd.DataFrame:

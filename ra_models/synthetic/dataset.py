@@ -48,8 +48,7 @@ def to_uint8(img: np.ndarray) -> np.ndarray:
 def write_dicom(path: str | os.PathLike, img: np.ndarray, *, monochrome1: bool = False,
                 bits: int = 12, patient_id: str = "PHANTOM") -> None:
     """Save a [0, 1] image as an uncompressed CR DICOM (synthetic; no patient data)."""
-    from pydicom.dataset import FileMetaDataset
-    from pydicom.dataset import Dataset
+    from pydicom.dataset import Dataset, FileMetaDataset
     from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
     maxv = (1 << bits) - 1

@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 from scipy import ndimage
 
-GENERATOR_VERSION = "1.0.0"
+GENERATOR_VERSION = "1.1.0"
 
 #: Label values in the lesion mask. 0 = background / no sign.
 MASK_LABELS = {"erosion": 1, "narrowing": 2, "osteopenia": 3, "swelling": 4}
@@ -78,6 +78,7 @@ class PhantomSpec:
     subluxation: float = 0.0  # 0..1, MCP volar/ulnar subluxation (late RA)
     # nuisance
     hand_scale: float = 1.0
+    soft_tissue: float = 1.0  # individual soft-tissue thickness (so swelling is relative)
     spread: float = 1.0
     thumb_abduction_deg: float = 0.0
     rotation_deg: float = 0.0
@@ -143,6 +144,7 @@ def _sample_nuisance(rng: np.random.Generator, sex: str) -> dict:
     return dict(
         side="R" if rng.random() < 0.5 else "L",
         hand_scale=float(rng.uniform(0.92, 1.04) * (1.05 if sex == "M" else 1.0)),
+        soft_tissue=float(rng.uniform(0.85, 1.2)),
         spread=float(rng.uniform(0.3, 1.6)),
         thumb_abduction_deg=float(rng.uniform(-8, 14)),
         rotation_deg=float(rng.uniform(-15, 15)),
@@ -212,20 +214,25 @@ def _ra_case(rng, seed, s, age, sex, nuisance) -> PhantomSpec:
     base_jsn = s * 4.0
     for j in jsn_sites:
         if s < 0.3:
-            if rng.random() < 0.4:
+            if rng.random() < 0.3:
                 narrowing[j] = 1
         else:
             g = int(np.clip(round(base_jsn + rng.normal(0, 0.5) - 0.4), 0, 4))
             if g:
                 narrowing[j] = g
-    # Swelling and periarticular osteopenia around the involved joints.
+    # Swelling and periarticular osteopenia around the involved joints; in early disease they
+    # are milder and often absent, so some early cases show little more than one small erosion.
     involved = set(erosion) | {j for j in narrowing if j != "WRIST"}
+    early = s < 0.3
     for j in involved:
         if j == "ULNA":
             continue
-        if rng.random() < 0.8:
-            swelling[j] = float(np.clip(0.35 + 0.6 * s + rng.normal(0, 0.1), 0.2, 1.0))
-        peri[j] = float(np.clip(0.25 + 0.7 * s + rng.normal(0, 0.1), 0.15, 1.0))
+        if rng.random() < (0.55 if early else 0.75):
+            swelling[j] = float(rng.uniform(0.2, 0.4) if early else
+                                np.clip(0.3 + 0.55 * s + rng.normal(0, 0.1), 0.2, 1.0))
+        if rng.random() < (0.7 if early else 1.0):
+            peri[j] = float(rng.uniform(0.15, 0.35) if early else
+                            np.clip(0.25 + 0.7 * s + rng.normal(0, 0.1), 0.15, 1.0))
     diffuse = max(_age_osteopenia(age, sex), float(np.clip((s - 0.55) * 1.6, 0, 0.8)))
     ulnar_dev = float(rng.uniform(8, 22)) if s > 0.72 and rng.random() < 0.6 else 0.0
     sublux = float(rng.uniform(0.2, 0.7)) if s > 0.8 and rng.random() < 0.5 else 0.0
@@ -575,20 +582,21 @@ def render(spec: PhantomSpec, size: int = 256) -> tuple[np.ndarray, np.ndarray]:
 
     bones, joints, carpals, radius, ulna, styloid = _build_skeleton(spec)
     k = spec.hand_scale
+    st = k * spec.soft_tissue  # soft-tissue radii scale
 
     # --- soft tissue: fingers, thumb, palm, wrist/forearm
     for d in DIGITS:
         j = joints[f"MCP{d}"]
         tip = joints[f"DIP{d}"].dist.p1
-        _soft_capsule(cv, j.centre - j.direction * 14 * k, tip, 9.5 * k, 6.2 * k)
-    _soft_capsule(cv, joints["CMC1"].dist.p0, joints["IP1"].dist.p1, 11 * k, 6.8 * k)
+        _soft_capsule(cv, j.centre - j.direction * 14 * k, tip, 9.5 * st, 6.2 * st)
+    _soft_capsule(cv, joints["CMC1"].dist.p0, joints["IP1"].dist.p1, 11 * st, 6.8 * st)
     _soft_capsule(cv, np.array([-1.0, 12]) * k, np.array([1.0, 62]) * k, 28 * k, 31 * k, 0.45)
     _soft_capsule(cv, np.array([0.0, -150]) * k, np.array([0.0, 10]) * k, 31 * k, 29 * k, 0.7)
     for name, amt in spec.swelling.items():
         if name in joints and amt > 0:
             j = joints[name]
             base_r = 9.5 if name.startswith("MCP") else 7.8
-            r_sw = base_r * k * (1 + 0.45 * amt)
+            r_sw = base_r * st * (1 + 0.45 * amt)
             before = cv.soft.copy()
             _soft_capsule(cv, j.centre - j.direction * 6 * k, j.centre + j.direction * 8 * k,
                           r_sw * 0.75, r_sw * 0.75)
@@ -703,9 +711,9 @@ def render(spec: PhantomSpec, size: int = 256) -> tuple[np.ndarray, np.ndarray]:
         img = ndimage.gaussian_filter(img, spec.blur * size / 256)
     img = img + spec.noise * np.sqrt(img + 0.02) * rng.standard_normal(img.shape).astype(np.float32)
     if spec.collimation is not None:
-        l, t_, r, bt = spec.collimation
+        left, t_, r, bt = spec.collimation
         inside = np.zeros_like(img, bool)
-        inside[int(t_ * size): size - int(bt * size), int(l * size): size - int(r * size)] = True
+        inside[int(t_ * size): size - int(bt * size), int(left * size): size - int(r * size)] = True
         img = np.where(inside, img, 0.82 + 0.02 * rng.standard_normal(img.shape))
     if spec.marker_corner is not None:
         _draw_marker(img, spec.side, spec.marker_corner, spec.collimation)

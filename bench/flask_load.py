@@ -1,0 +1,131 @@
+"""Loopback load test of the production Flask server (gunicorn, 2 workers).
+
+2,000 POST /api/v1/xray requests from 8 concurrent clients to 127.0.0.1 only; reports
+throughput, p50/p99 latency, errors and worker RSS before/after. Bounded and self-stopping.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from bench.common import median, p, table
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def children(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(x) for x in out.split()]
+
+
+def rss_mb(pid: int) -> float:
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def multipart(data: bytes, name: str = "hand.png") -> tuple[bytes, str]:
+    b = uuid.uuid4().hex
+    body = (f"--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
+            f"Content-Type: image/png\r\n\r\n").encode() + data + f"\r\n--{b}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={b}"
+
+
+def main(n: int = 2000, clients: int = 8, workers: int = 2) -> str:
+    port = free_port()
+    env = {**os.environ, "RA_SECRET_KEY": secrets.token_hex(16), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    proc = subprocess.Popen([gunicorn, "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+                             "--timeout", "120", "flask_app:create_app()"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                c.request("GET", "/healthz")
+                if c.getresponse().status == 200 and len(children(proc.pid)) >= workers:
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            raise SystemExit("gunicorn did not start")
+        body, ctype = multipart((ROOT / "assets/samples/ra-established.png").read_bytes())
+        # warm every worker (model load, first trace), then measure
+        for _ in range(4 * workers):
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            c.request("POST", "/api/v1/xray", body, {"Content-Type": ctype})
+            c.getresponse().read()
+        pids = children(proc.pid)
+        rss_before = {q: rss_mb(q) for q in pids}
+        lat: list[float] = []
+        errors = [0]
+        lock = threading.Lock()
+        per_client = n // clients
+
+        def client():
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            for _ in range(per_client):
+                t = time.perf_counter()
+                try:
+                    conn.request("POST", "/api/v1/xray", body, {"Content-Type": ctype})
+                    r = conn.getresponse()
+                    r.read()
+                    ok = r.status == 200
+                except OSError:
+                    ok = False
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                dt = (time.perf_counter() - t) * 1000
+                with lock:
+                    lat.append(dt)
+                    errors[0] += not ok
+
+        t0 = time.perf_counter()
+        threads = [threading.Thread(target=client) for _ in range(clients)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        wall = time.perf_counter() - t0
+        rss_after = {q: rss_mb(q) for q in pids}
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+    growth = max((rss_after[q] - rss_before[q]) / rss_before[q] for q in pids)
+    total = per_client * clients
+    return table("Flask under load (gunicorn, loopback)", ["measure", "result", "goal"], [
+        ["requests (POST /api/v1/xray, 256² PNG)", f"{total} from {clients} clients", ""],
+        ["throughput", f"{total / wall:.1f} req/s", "≥ 30 req/s"],
+        ["latency p50 / p99", f"{median(lat):.0f} / {p(lat, 0.99):.0f} ms", "p99 ≤ 500 ms"],
+        ["errors", str(errors[0]), "0"],
+        ["worker RSS before → after",
+         ", ".join(f"{rss_before[q]:.0f} → {rss_after[q]:.0f} MB" for q in pids), ""],
+        ["max RSS growth", f"{growth:+.1%}", "< 5%"],
+    ], note=f"{workers} sync workers.")
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=2000)
+    ap.add_argument("--clients", type=int, default=8)
+    a = ap.parse_args()
+    main(a.n, a.clients)

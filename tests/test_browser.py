@@ -1,0 +1,155 @@
+"""Real-browser tests: Playwright driving Debian's chromium against the running apps.
+
+Screenshots go to test-output/; ``UPDATE_DOCS_SCREENSHOTS=1`` also copies them into docs/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "test-output"
+CHROMIUM = "/usr/bin/chromium"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 120) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(url)
+
+
+def save_shot(page, name: str) -> Path:
+    OUT.mkdir(exist_ok=True)
+    path = OUT / name
+    page.screenshot(path=str(path), full_page=True)
+    if os.environ.get("UPDATE_DOCS_SCREENSHOTS"):
+        shutil.copy(path, ROOT / "docs" / name)
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield b
+        b.close()
+
+
+def _serve(cmd, env, url):
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        wait_http(url)
+    except TimeoutError:
+        os.killpg(proc.pid, signal.SIGTERM)
+        raise
+    return proc
+
+
+@pytest.fixture(scope="module")
+def model_env(tiny_xray_dir, tiny_clinical_dir):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    if not (ROOT / "assets/models/xray/model.keras").exists():
+        env["RA_XRAY_MODEL_DIR"] = str(tiny_xray_dir)
+    if not (ROOT / "assets/models/clinical/model.keras").exists():
+        env["RA_CLINICAL_MODEL_DIR"] = str(tiny_clinical_dir)
+    return env
+
+
+@pytest.fixture(scope="module")
+def streamlit_url(model_env):
+    port = free_port()
+    proc = _serve([sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+                   "--server.headless", "true", "--server.port", str(port),
+                   "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+                  model_env, f"http://127.0.0.1:{port}/_stcore/health")
+    yield f"http://127.0.0.1:{port}"
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def flask_url(model_env):
+    port = free_port()
+    env = {**model_env, "RA_SECRET_KEY": "browser-test"}
+    proc = _serve([str(Path(sys.executable).parent / "gunicorn"), "--workers", "2", "--bind",
+                   f"127.0.0.1:{port}", "flask_app:create_app()"], env,
+                  f"http://127.0.0.1:{port}/healthz")
+    yield f"http://127.0.0.1:{port}"
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(timeout=30)
+
+
+def test_streamlit_upload_shows_probability_and_heatmap(browser, streamlit_url):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(streamlit_url, wait_until="networkidle")
+    page.get_by_text("What it does", exact=False).first.wait_for(timeout=60_000)
+    save_shot(page, "streamlit-home.png")
+    page.goto(f"{streamlit_url}/xray", wait_until="networkidle")
+    page.locator('input[type="file"]').first.set_input_files(str(ROOT / "assets/samples/ra-established.png"))
+    page.get_by_text("Calibrated P(RA)").first.wait_for(timeout=90_000)
+    page.locator("img[alt*='Grad-CAM'], [data-testid='stImage'] img").nth(1).wait_for(timeout=90_000)
+    assert page.locator("[data-testid='stImage'] img").count() >= 2
+    save_shot(page, "streamlit-xray.png")
+    for path, name, marker in (("clinical", "streamlit-clinical.png", "ACR/EULAR"),
+                               ("teaching", "streamlit-teaching.png", "Grad-CAM peak"),
+                               ("model_cards", "streamlit-model-cards.png", "synthetic"),
+                               ("batch", "streamlit-batch.png", "Batch predictions")):
+        page.goto(f"{streamlit_url}/{path}", wait_until="networkidle")
+        page.get_by_text(marker, exact=False).first.wait_for(timeout=90_000)
+        page.wait_for_timeout(1500)
+        save_shot(page, name)
+    page.close()
+
+
+def test_flask_upload_flow(browser, flask_url):
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    page.goto(flask_url)
+    save_shot(page, "flask-home.png")
+    page.click("text=X-ray image prediction >> nth=1")
+    page.set_input_files("#file", str(ROOT / "assets/samples/ra-established.png"))
+    save_shot(page, "flask-upload.png")
+    page.click("button[type=submit]")
+    page.wait_for_selector("text=Predicted class")
+    assert "Confidence (calibrated P(RA))" in page.content()
+    assert page.locator("figure img").count() == 1
+    save_shot(page, "flask-result.png")
+    page.goto(f"{flask_url}/labs")
+    page.fill("#Age", "54")
+    page.select_option("#Gender", "Female")
+    page.fill("#CRP", "9999")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#CRP-err")
+    save_shot(page, "flask-labs-error.png")
+    page.close()
