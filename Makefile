@@ -33,7 +33,8 @@ test-slow: $(DEVSTAMP) chromium
 
 ## Serve the Flask app with gunicorn (2 workers) on 127.0.0.1:8000.
 flask: $(STAMP)
-	$(VENV)/bin/gunicorn --workers 2 --bind 127.0.0.1:8000 'flask_app:create_app()'
+	RA_SECRET_KEY=$${RA_SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_hex(32))')} \
+	  $(VENV)/bin/gunicorn --workers 2 --bind 127.0.0.1:8000 'flask_app:create_app()'
 
 lint: $(DEVSTAMP)
 	$(VENV)/bin/ruff check .
@@ -48,12 +49,14 @@ chromium:
 	  || echo "warning: could not install chromium; browser tests will be skipped"; }
 
 ## Rebuild the shipped demo models from seeds (≈ 30 min on 2 CPU cores).
-models: $(STAMP)
+models: $(DEVSTAMP)
 	$(PY) -m ra_models phantoms --out data/phantoms-train --n 3000 --seed 1
-	$(PY) -m ra_models train xray --data data/phantoms-train --out assets/models/xray --seed 0 --max-minutes 28
+	$(PY) -m ra_models train xray --data data/phantoms-train --out assets/models/xray --seed 0 --lr 1e-3 --max-minutes 26
 	$(PY) -m ra_models phantoms --out data/phantoms-test --n 400 --seed 2024
 	$(PY) -m ra_models evaluate xray --model assets/models/xray --data data/phantoms-test --report assets/reports/xray
 	$(PY) -m ra_models train clinical --out assets/models/clinical --n 12000 --seed 0
+	$(PY) -m bench.ood_check --update-card
+	$(PY) docs/make_figures.py
 
 clean:
 	rm -rf .pytest_cache .ruff_cache test-output

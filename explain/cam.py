@@ -7,6 +7,8 @@ and swap the softmax for a linear output) and then serves any number of images. 
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ra_models.preprocess import pad_to_square, resize
@@ -32,9 +34,13 @@ class CamExplainer:
         self._objs = {
             "gradcam": Gradcam(model, model_modifier=modifier, clone=True),
             "gradcam++": GradcamPlusPlus(model, model_modifier=modifier, clone=True),
-            # Score-CAM scores masked inputs through the softmax itself (no modifier).
-            "scorecam": Scorecam(model, clone=True),
+            # Score-CAM applies its own softmax to the masked inputs' outputs, so it too gets
+            # the logits (linear last layer).
+            "scorecam": Scorecam(model, model_modifier=modifier, clone=True),
         }
+        # Score-CAM calls model.predict() without verbose=0: keep progress bars out of the logs.
+        sc_model = self._objs["scorecam"].model
+        sc_model.predict = functools.partial(sc_model.predict, verbose=0)
 
     def compute_input(self, x: np.ndarray, method: str = "gradcam", target: int = RA_CLASS) -> np.ndarray:
         """CAMs at model-input resolution for a (N, 224, 224, 1) batch -> (N, 224, 224)."""

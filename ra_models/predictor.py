@@ -8,7 +8,6 @@ loading, so one instance can be shared by every Streamlit session or Flask worke
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,7 +98,6 @@ class XrayPredictor:
             input_signature=[tf.TensorSpec([None, XRAY_INPUT_SIZE, XRAY_INPUT_SIZE, 1], tf.float32)],
             reduce_retracing=True,
         )
-        self._lock = threading.Lock()
 
     @classmethod
     def load(cls, model_dir: str | Path, *, verify: bool = True,

@@ -11,7 +11,6 @@ import numpy as np
 from .errors import InvalidDataError, InvalidImageError
 from .imaging import ALLOWED_EXTENSIONS, read_image
 from .preprocess import prepare_xray
-from .splits import stratified_split  # noqa: F401  (re-exported for callers)
 from .xray_model import CLASS_NAMES
 
 

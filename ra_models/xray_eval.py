@@ -149,7 +149,8 @@ def measure_faithfulness(pred, ds, x, y, manifest, *, seed: int = 0, limit: int 
     return out
 
 
-def _fit_eval(x, y, tr, va, te, *, arch: str, epochs: int, seed: int) -> dict:
+def _fit_eval(x, y, tr, va, te, *, arch: str, epochs: int, seed: int,
+              learning_rate: float = 1e-3) -> dict:
     import keras
 
     from .calibration import apply_temperature, fit_temperature
@@ -159,7 +160,7 @@ def _fit_eval(x, y, tr, va, te, *, arch: str, epochs: int, seed: int) -> dict:
 
     keras.utils.set_random_seed(seed)
     model = build_model(arch)
-    model.compile(keras.optimizers.Adam(1e-4), "sparse_categorical_crossentropy")
+    model.compile(keras.optimizers.Adam(learning_rate), "sparse_categorical_crossentropy")
     t = time.time()
     model.fit(make_tf_dataset(x[tr], y[tr], training=True, seed=seed),
               validation_data=make_tf_dataset(x[va], y[va], training=False), epochs=epochs,
@@ -214,5 +215,6 @@ def compare_architectures(data_dir, *, archs=("paper", "mobilenetv2", "vgg16", "
         lines.append(f"| {arch} | {r['params']:,} | {r['train_seconds']:.0f} | "
                      f"{r['roc_auc']:.3f} ({lo:.3f}–{hi:.3f}) | {r['ece']:.3f} |")
     lines.append(f"\nData: {_data_note(read_manifest(data_dir))}, {len(y)} images, "
-                 f"split seed {seed}, ≤ {epochs} epochs each, CPU.")
+                 f"split seed {seed}, ≤ {epochs} epochs each (Adam 1e-3, early stopping), "
+                 "weights=None, CPU.")
     return "\n".join(lines)

@@ -90,3 +90,22 @@ def test_evaluate_report_keys(tiny_xray_dir, tiny_phantoms, tmp_path):
     f = m["faithfulness"]["methods"]["gradcam"]
     assert 0 <= f["pointing_game"] <= 1 and 0 <= f["energy_in_mask"] <= 1
     assert -1 <= m["faithfulness"]["randomisation_spearman"] <= 1
+
+
+def test_cross_validation_and_architecture_table(tiny_phantoms, tmp_path):
+    from ra_models.xray_eval import compare_architectures, cross_validate_xray
+
+    cv = cross_validate_xray(tiny_phantoms, tmp_path, folds=2, epochs=1)
+    assert len(cv["folds"]) == 2 and cv["n"] == 48
+    assert (tmp_path / "cv_metrics.json").exists()
+    table = compare_architectures(tiny_phantoms, archs=("paper",), epochs=1)
+    assert table.splitlines()[0].startswith("| Architecture | Parameters")
+    assert "| paper |" in table and "synthetic phantoms" in table
+
+
+@pytest.mark.slow
+def test_backbone_comparison_runs(tiny_phantoms):
+    from ra_models.xray_eval import compare_architectures
+
+    table = compare_architectures(tiny_phantoms, archs=("mobilenetv2",), epochs=1)
+    assert "| mobilenetv2 |" in table
