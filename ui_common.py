@@ -16,6 +16,33 @@ from ra_models import DISCLAIMER, RAError, Settings
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+def _skip_streamlit_keras_reset() -> None:
+    """Stop Streamlit from calling ``keras.backend.clear_session()`` after every script run.
+
+    Streamlit does that as a guard for apps that build models on each run. This app loads its
+    models once (``st.cache_resource``) and never builds one per run, and the call costs a full
+    ``gc.collect()`` plus TensorFlow's kernel cache (≈ 200 ms on 2 cores) after every slider
+    move. Only that step is skipped; pyplot figures are still closed. If a future Streamlit
+    renames the hook, nothing is patched and the app works as before, only slower.
+    """
+    import sys
+
+    from streamlit.runtime.scriptrunner import script_runner
+
+    if not hasattr(script_runner, "_clean_problem_modules"):
+        return
+
+    def clean_problem_modules() -> None:
+        plt = sys.modules.get("matplotlib.pyplot")
+        if plt is not None:
+            plt.close("all")
+
+    script_runner._clean_problem_modules = clean_problem_modules
+
+
+_skip_streamlit_keras_reset()
+
+
 @st.cache_resource(show_spinner="Loading the X-ray model…")
 def get_xray_predictor():
     from ra_models.predictor import XrayPredictor

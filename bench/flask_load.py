@@ -70,11 +70,19 @@ def main(n: int = 2000, clients: int = 8, workers: int = 2) -> str:
         else:
             raise SystemExit("gunicorn did not start")
         body, ctype = multipart((ROOT / "assets/samples/ra-established.png").read_bytes())
-        # warm every worker (model load, first trace), then measure
-        for _ in range(4 * workers):
+        # Warm every worker (model load, first traces, allocator pools) with concurrent
+        # traffic so both workers get requests, then measure.
+        def warm(k: int = 50) -> None:
             c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            c.request("POST", "/api/v1/xray", body, {"Content-Type": ctype})
-            c.getresponse().read()
+            for _ in range(k):
+                c.request("POST", "/api/v1/xray", body, {"Content-Type": ctype})
+                c.getresponse().read()
+
+        warmers = [threading.Thread(target=warm) for _ in range(2 * workers)]
+        for th in warmers:
+            th.start()
+        for th in warmers:
+            th.join()
         pids = children(proc.pid)
         rss_before = {q: rss_mb(q) for q in pids}
         lat: list[float] = []

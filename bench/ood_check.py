@@ -31,6 +31,8 @@ def non_hand_images() -> list[tuple[str, bytes]]:
         except Exception:  # noqa: BLE001 - samples that need a download are skipped
             continue
         arr = np.asarray(arr)
+        if arr.dtype == bool:
+            arr = arr.astype(np.uint8) * 255
         if arr.dtype != np.uint8:
             arr = np.round(255 * (arr - arr.min()) / max(float(np.ptp(arr)), 1e-9)).astype(np.uint8)
         if arr.ndim == 3 and arr.shape[-1] == 4:

@@ -41,9 +41,16 @@ class CamExplainer:
         # Score-CAM calls model.predict() without verbose=0: keep progress bars out of the logs.
         sc_model = self._objs["scorecam"].model
         sc_model.predict = functools.partial(sc_model.predict, verbose=0)
+        self._fast = _compiled_gradcam(self._objs["gradcam"].model, layer_name)
 
-    def compute_input(self, x: np.ndarray, method: str = "gradcam", target: int = RA_CLASS) -> np.ndarray:
-        """CAMs at model-input resolution for a (N, 224, 224, 1) batch -> (N, 224, 224)."""
+    def compute_input(self, x: np.ndarray, method: str = "gradcam", target: int = RA_CLASS, *,
+                      reference: bool = False) -> np.ndarray:
+        """CAMs at model-input resolution for a (N, 224, 224, 1) batch -> (N, 224, 224).
+
+        Grad-CAM runs on a compiled path (the same arithmetic as tf-keras-vis, checked against
+        it by the tests) unless ``reference`` asks for tf-keras-vis itself, which rebuilds its
+        model wrapper and runs eagerly on every call (≈ 70 ms vs ≈ 10 ms here).
+        """
         from tf_keras_vis.utils.scores import CategoricalScore
 
         if method not in self._objs:
@@ -51,6 +58,9 @@ class CamExplainer:
         x = np.asarray(x, np.float32)
         if x.ndim == 3:
             x = x[None]
+        if method == "gradcam" and not reference:
+            raw = np.asarray(self._fast(x, np.int32(target)), np.float32)
+            return np.stack([_normalise(resize(c, x.shape[1:3])) for c in raw])
         # tf-keras-vis upsamples with scipy.ndimage.zoom, which aligns the *corners* of the
         # 28×28 map with the image corners and shifts every cell by up to half a cell (3.5 px
         # at 224²). We take the map at its own resolution and upsample centre-aligned.
@@ -68,6 +78,26 @@ class CamExplainer:
         """One heatmap in [0, 1] for one prepared image, at ``original_shape`` if given."""
         cam = self.compute_input(x, method, target)[0]
         return to_original(cam, original_shape) if original_shape else cam
+
+
+def _compiled_gradcam(linear_model, layer_name: str):
+    """Grad-CAM as one tf.function: ReLU(Σ_k mean(∂y_c/∂A_k) · A_k) on the logits model."""
+    import keras
+    import tensorflow as tf
+
+    grad_model = keras.Model(linear_model.inputs[0],
+                             [linear_model.get_layer(layer_name).output, linear_model.outputs[0]])
+
+    @tf.function(reduce_retracing=True)
+    def gradcam(x, target):
+        with tf.GradientTape() as tape:
+            feats, logits = grad_model(x, training=False)
+            score = logits[:, target]
+        grads = tape.gradient(score, feats)
+        weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)
+        return tf.nn.relu(tf.reduce_sum(feats * weights, axis=-1))
+
+    return gradcam
 
 
 def _normalise(cam: np.ndarray) -> np.ndarray:

@@ -47,11 +47,14 @@ def deletion_insertion(predict_fn, x: np.ndarray, cam: np.ndarray, steps: int = 
                        blur_sigma: float = 8.0) -> tuple[float, float]:
     """(deletion AUC, insertion AUC) of P(RA) for one prepared image ``x`` (224, 224, 1).
 
-    Deletion replaces pixels with a blurred copy (removes local detail, keeps the hand);
-    insertion starts from the blurred copy and restores the sharp pixels.
+    As in RISE (Petsiuk et al., 2018): deletion sets the hottest pixels to the film's
+    background level (its median border value, i.e. "no tissue"); insertion starts from a
+    heavily blurred copy and restores the sharp pixels, hottest first.
     """
     img = np.asarray(x, np.float32)[..., 0]
     blurred = ndimage.gaussian_filter(img, blur_sigma)
+    border = np.concatenate([img[0], img[-1], img[:, 0], img[:, -1]])
+    background = np.full_like(img, float(np.median(border)))
     order = np.argsort(-cam.ravel(), kind="stable")
     n = img.size
     counts = np.linspace(0, n, steps + 1).astype(int)
@@ -60,7 +63,7 @@ def deletion_insertion(predict_fn, x: np.ndarray, cam: np.ndarray, steps: int = 
         sel = np.zeros(n, bool)
         sel[order[:c]] = True
         sel = sel.reshape(img.shape)
-        dels.append(np.where(sel, blurred, img))
+        dels.append(np.where(sel, background, img))
         ins.append(np.where(sel, img, blurred))
     batch = np.stack(dels + ins)[..., None].astype(np.float32)
     p = np.asarray(predict_fn(batch), float)

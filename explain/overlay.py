@@ -55,7 +55,7 @@ def overlay_heatmap(image: np.ndarray, heatmap: np.ndarray, *, alpha: float = 0.
 
 def to_png(rgb: np.ndarray) -> bytes:
     buf = io.BytesIO()
-    Image.fromarray(rgb).save(buf, format="PNG", optimize=False, compress_level=6)
+    Image.fromarray(rgb).save(buf, format="PNG", optimize=False, compress_level=1)
     return buf.getvalue()
 
 

@@ -27,6 +27,8 @@ with st.container(border=True):
             disabled=f.name in not_measured)
     for name in not_measured:
         values[name] = None
+    st.caption("Reference ranges: " + " · ".join(
+        f"{f.name} {f.reference}" for f in LAB_FEATURES if f.name != "Age"))
 
 with st.expander("ACR/EULAR 2010 — joint count and symptom duration (optional)"):
     j1, j2, j3 = st.columns(3)

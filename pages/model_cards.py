@@ -4,7 +4,7 @@ import json
 
 import streamlit as st
 
-from ra_models import Settings
+from ra_models import RAError, Settings
 from ra_models.config import REPORTS_DIR
 from ra_models.model_card import load_card
 
@@ -27,16 +27,22 @@ def metric_table(m: dict) -> list[dict]:
     return [{"metric": k, "value (95% CI)": ci(m, k)} for k in keys if k in m]
 
 
+def card_header(model_dir, what: str) -> dict | None:
+    """Load a card and show its title and intended use; a missing card is shown, not raised."""
+    try:
+        card = load_card(model_dir)
+    except RAError as e:
+        st.error(f"No {what} model card: {e}")
+        return None
+    st.subheader(f"{card['name']} v{card['version']}")
+    st.info(card["intended_use"])
+    return card
+
+
 tab_x, tab_c = st.tabs(["X-ray CNN", "Clinical-lab DNN"])
 with tab_x:
-    try:
-        card = load_card(s.xray_model_dir)
-    except Exception as e:  # noqa: BLE001 - a missing card is shown, not raised
-        st.error(f"No X-ray model card: {e}")
-        card = None
+    card = card_header(s.xray_model_dir, "X-ray")
     if card:
-        st.subheader(f"{card['name']} v{card['version']}")
-        st.info(card["intended_use"])
         st.write(f"**Task:** {card['task']} · **parameters:** {card['parameters']:,} · "
                  f"**calibration:** temperature {card['calibration']['temperature']:.3f} · "
                  f"**threshold:** {card['threshold']}")
@@ -68,14 +74,8 @@ with tab_x:
         with st.expander("Full card (JSON)"):
             st.code(json.dumps(card, indent=2)[:20000], language="json")
 with tab_c:
-    try:
-        card = load_card(s.clinical_model_dir)
-    except Exception as e:  # noqa: BLE001
-        st.error(f"No clinical model card: {e}")
-        card = None
+    card = card_header(s.clinical_model_dir, "clinical")
     if card:
-        st.subheader(f"{card['name']} v{card['version']}")
-        st.info(card["intended_use"])
         st.write(f"**Task:** {card['task']} · **data:** {card['training_data']['source']} "
                  f"(n = {card['training_data'].get('n_used')})")
         st.markdown(f"**Held-out test split** — {card['metrics']['data']}")

@@ -36,7 +36,8 @@ class OODResult:
 def feature_model(model):
     import keras
 
-    return keras.Model(model.inputs, model.get_layer(FEATURE_LAYER).output)
+    # a single input tensor (not a one-element list) avoids a Keras structure warning per call
+    return keras.Model(model.inputs[0], model.get_layer(FEATURE_LAYER).output)
 
 
 class OODChecker:

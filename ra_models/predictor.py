@@ -209,10 +209,12 @@ class ClinicalPredictor:
         return apply_temperature(raw, self.temperature)
 
     def transform(self, rows) -> np.ndarray:
+        """Preprocess a DataFrame (batch path) or a list of dicts (per-request fast path)."""
         import pandas as pd
 
-        df = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
-        return self.pre.transform(df)
+        if isinstance(rows, pd.DataFrame):
+            return self.pre.transform(rows)
+        return self.pre.transform_records(list(rows))
 
     def predict_frame(self, df) -> np.ndarray:
         return self.predict_scaled(self.pre.transform(df))

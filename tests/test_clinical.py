@@ -163,3 +163,10 @@ def test_dnn_clearly_beats_chance(tiny_clinical_dir):
     assert card["metrics"]["roc_auc"] > 0.8
     assert card["metrics"]["roc_auc_ci95"][0] > 0.7
     assert card["training_data"]["source"] == "synthetic cohort"
+
+
+def test_fast_record_path_equals_pipeline(cohort):
+    pre = LabPreprocessor(missing_indicators=True).fit(cohort.head(3000))
+    sample = cohort.tail(300)[["Age", "Gender", "ESR", "CRP", "RF", "Anti-CCP"]]
+    records = [{k: (None if pd.isna(v) else v) for k, v in r.items()} for r in sample.to_dict("records")]
+    assert np.allclose(pre.transform_records(records), pre.transform(sample), atol=1e-6)

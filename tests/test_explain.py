@@ -156,3 +156,18 @@ def test_shap_charts_render(tiny_clinical_predictor, lab_values):
     e = LabExplainer(tiny_clinical_predictor).explain(lab_values)
     for png in (shap_bar_png(e), shap_waterfall_png(e)):
         assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+
+
+def test_compiled_gradcam_equals_tf_keras_vis(tiny_xray_predictor, prepared, quadrant_model):
+    """The fast path is the same arithmetic as tf-keras-vis's Gradcam."""
+    from ra_models.xray_model import GRADCAM_LAYER
+
+    _, x = prepared
+    ex = CamExplainer(tiny_xray_predictor.model, GRADCAM_LAYER)
+    for target in (0, 1):
+        fast = ex.compute_input(x[None], "gradcam", target)
+        ref = ex.compute_input(x[None], "gradcam", target, reference=True)
+        assert np.abs(fast - ref).max() < 1e-4
+    model, xs = quadrant_model
+    ex = CamExplainer(model, "gradcam_conv")
+    assert np.abs(ex.compute_input(xs) - ex.compute_input(xs, reference=True)).max() < 1e-4
