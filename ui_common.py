@@ -90,10 +90,13 @@ def disclaimer() -> None:
 
 
 def probability_badge(p: float, threshold: float, uncertain: bool, label: str) -> None:
+    from ra_models.predictor import format_probability
+
+    shown = format_probability(p)
     if uncertain:
-        st.warning(f"**Uncertain** — P(RA) {p:.0%} is close to the operating threshold "
+        st.warning(f"**Uncertain** — P(RA) {shown} is close to the operating threshold "
                    f"{threshold:.0%}; the model leans **{label}**, but this is not a confident answer.")
     elif label == "RA":
-        st.error(f"**RA pattern** — P(RA) {p:.0%} (threshold {threshold:.0%})")
+        st.error(f"**RA pattern** — P(RA) {shown} (threshold {threshold:.0%})")
     else:
-        st.success(f"**No RA pattern** — P(RA) {p:.0%} (threshold {threshold:.0%})")
+        st.success(f"**No RA pattern** — P(RA) {shown} (threshold {threshold:.0%})")

@@ -39,8 +39,8 @@ def shap_bar_png(explanation: dict, title: str = "What moved P(RA)") -> bytes:
     lim = max(1.0, float(np.abs(vals).max()) * 1.35)
     ax.set_xlim(-lim, lim)
     ax.set_xlabel("contribution to P(RA), percentage points (red: towards RA)")
-    ax.set_title(f"{title}\nbaseline {explanation['base_value']:.0%} → "
-                 f"prediction {explanation['prediction']:.0%}", fontsize=10)
+    ax.set_title(f"{title}\nbaseline {explanation['base_value']:.1%} → "
+                 f"prediction {explanation['prediction']:.1%}", fontsize=10)
     ax.spines[["top", "right"]].set_visible(False)
     return _png(fig)
 
@@ -62,7 +62,7 @@ def shap_waterfall_png(explanation: dict) -> bytes:
     ax.axvline(explanation["base_value"] * 100, color="#888", ls="--", lw=0.8)
     ax.axvline(explanation["prediction"] * 100, color="#222", lw=1)
     ax.set_xlabel("P(RA), %")
-    ax.set_title(f"baseline {explanation['base_value']:.0%} → this patient "
-                 f"{explanation['prediction']:.0%}", fontsize=10)
+    ax.set_title(f"baseline {explanation['base_value']:.1%} → this patient "
+                 f"{explanation['prediction']:.1%}", fontsize=10)
     ax.spines[["top", "right"]].set_visible(False)
     return _png(fig)

@@ -50,7 +50,7 @@ probability_badge(res.probability_ra, res.threshold, res.uncertain, res.label)
 base = st.session_state.get("lab_baseline")
 c1, c2, c3 = st.columns(3)
 delta = None if base is None else f"{(res.probability_ra - base) * 100:+.1f} points vs pinned"
-c1.metric("Calibrated P(RA)", f"{res.probability_ra:.1%}", delta=delta, delta_color="inverse")
+c1.metric("Calibrated P(RA)", res.display_probability, delta=delta, delta_color="inverse")
 c2.metric("ACR/EULAR 2010 score", f"{res.acr_eular.score}/10",
           help="Classification criteria, not a diagnostic rule")
 if c3.button("Pin these values as baseline", key="lab_pin"):

@@ -59,6 +59,15 @@ with tab_x:
             for col, p in zip(cols, pngs):
                 col.image(str(rep / p), width="stretch")
             st.caption("Evaluation on fresh phantoms (a seed never used in training).")
+        if (rep / "metrics.json").exists():
+            report = json.loads((rep / "metrics.json").read_text())
+            with st.expander("Threshold table (sensitivity, specificity, PPV, NPV)"):
+                st.dataframe(report.get("threshold_table", []), hide_index=True)
+                st.caption("PPV and NPV depend on prevalence: these are at the test set's 50% RA.")
+            if (rep / "worst_misclassified.png").exists():
+                with st.expander("Worst misclassified test films"):
+                    st.image(str(rep / "worst_misclassified.png"), width="stretch")
+                    st.dataframe(report.get("worst_misclassified", []), hide_index=True)
         if "faithfulness" in card:
             f = card["faithfulness"]
             st.markdown(f"**Faithfulness of the heatmaps** — {f['data']}, n = {f['n_cases']}")

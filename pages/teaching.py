@@ -66,7 +66,7 @@ if not answered:
 
 res, heat, hit = model_view(*args)
 c1, c2, c3 = st.columns(3)
-c1.metric("Model P(RA)", f"{res.probability_ra:.0%}", help="calibrated")
+c1.metric("Model P(RA)", res.display_probability, help="calibrated")
 c2.metric("Model says", res.display_label)
 c3.metric("Grad-CAM peak on a true sign?",
           "—" if hit is None else ("yes" if hit else "no"),

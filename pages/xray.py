@@ -69,7 +69,7 @@ if a.ood is not None and a.ood.flagged:
                + "; ".join(a.ood.reasons) + ". Treat the output and heatmap as meaningless "
                "for this image.", icon=":material/block:")
 m1, m2, m3 = st.columns(3)
-m1.metric("Calibrated P(RA)", f"{r.probability_ra:.1%}")
+m1.metric("Calibrated P(RA)", r.display_probability)
 m2.metric("Operating threshold", f"{r.threshold:.0%}")
 m3.metric("Model", f"{r.model.name} v{r.model.version}", help=f"sha256 {r.model.sha256}")
 

@@ -69,9 +69,16 @@ class OODChecker:
 
     @classmethod
     def load(cls, model_dir: str | Path, model=None) -> OODChecker | None:
+        """The checker saved beside a model, or None; its sha256 must match the model card."""
+        from . import model_card
+        from .errors import ModelIntegrityError
+
         path = Path(model_dir) / OOD_FILE
         if not path.exists():
             return None
+        expected = (model_card.load_card(model_dir).get("ood") or {}).get("sha256")
+        if expected and model_card.sha256_file(path) != expected:
+            raise ModelIntegrityError(f"'{path}' does not match its model card; refusing to load it.")
         d = json.loads(path.read_text())
         return cls(d["mean"], d["precision"], d["threshold"], model)
 

@@ -32,6 +32,15 @@ class ModelInfo:
         return {"name": self.name, "version": self.version, "sha256": self.sha256}
 
 
+def format_probability(p: float) -> str:
+    """'42.0%', but '> 99.9%' / '< 0.1%' at the ends: a model is never 100% sure."""
+    if p >= 0.999:
+        return "> 99.9%"
+    if p <= 0.001:
+        return "< 0.1%"
+    return f"{p:.1%}"
+
+
 def _verdict(p: float, threshold: float, band: float, positive: str = "RA",
              negative: str = "Normal") -> tuple[str, bool]:
     uncertain = abs(p - threshold) < band
@@ -51,6 +60,10 @@ class XrayResult:
     @property
     def display_label(self) -> str:
         return f"uncertain (leans {self.label})" if self.uncertain else self.label
+
+    @property
+    def display_probability(self) -> str:
+        return format_probability(self.probability_ra)
 
     def to_dict(self) -> dict:
         return {"label": self.label, "probability_ra": round(self.probability_ra, 4),
@@ -153,6 +166,10 @@ class ClinicalResult:
     @property
     def display_label(self) -> str:
         return f"uncertain (leans {self.label})" if self.uncertain else self.label
+
+    @property
+    def display_probability(self) -> str:
+        return format_probability(self.probability_ra)
 
     def to_dict(self) -> dict:
         return {"label": self.label, "probability_ra": round(self.probability_ra, 4),

@@ -31,7 +31,7 @@ def case_report_pdf(image: np.ndarray, overlay_rgb: np.ndarray, result, *, metho
                else ("RA pattern" if result.label == "RA" else "No RA pattern"))
     lines = [
         f"Model output: {verdict}",
-        f"Calibrated P(RA) = {result.probability_ra:.1%}   (operating threshold "
+        f"Calibrated P(RA) = {result.display_probability}   (operating threshold "
         f"{result.threshold:.0%})",
         f"Model: {result.model.name} v{result.model.version}   sha256 {result.model.sha256[:16]}…",
     ]

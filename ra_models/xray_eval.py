@@ -47,7 +47,13 @@ def evaluate_xray(model_dir, data_dir, report_dir, *, cv: int = 0, seed: int = 0
     manifest = read_manifest(data_dir)
     note = _data_note(manifest)
     m = binary_metrics(y, p, pred.threshold, seed=seed)
-    m["data"] = f"{note}: {Path(data_dir).name} ({len(y)} images)"
+    if manifest:
+        seeds = sorted({r["dataset_seed"] for r in manifest})
+        versions = sorted({r["generator_version"] for r in manifest})
+        m["data"] = (f"{note} (generator {', '.join(versions)}, seed {', '.join(seeds)}; "
+                     f"{len(y)} images)")
+    else:
+        m["data"] = f"{note}: {Path(data_dir).name} ({len(y)} images)"
     m["ece_uncalibrated"] = binary_metrics(y, p_raw, pred.threshold, n_boot=0)["ece"]
     m["threshold_table"] = threshold_table(y, p)
     m["plots"] = evaluation_plots(y, p, pred.threshold, report, note)

@@ -45,6 +45,13 @@ def wait_http(url: str, timeout: float = 120) -> None:
     raise TimeoutError(url)
 
 
+def images_loaded(page, minimum: int = 0, timeout: float = 90_000) -> None:
+    page.wait_for_function(
+        """(n) => { const imgs = [...document.querySelectorAll('img')];
+                    return imgs.length >= n && imgs.every(i => i.complete && i.naturalWidth > 0); }""",
+        arg=minimum, timeout=timeout)
+
+
 def save_shot(page, name: str) -> Path:
     OUT.mkdir(exist_ok=True)
     path = OUT / name
@@ -112,23 +119,29 @@ def flask_url(model_env):
 
 
 def test_streamlit_upload_shows_probability_and_heatmap(browser, streamlit_url):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    # Streamlit scrolls inside its own container, so a tall viewport shows the whole page.
+    page = browser.new_page(viewport={"width": 1400, "height": 1800})
     page.goto(streamlit_url, wait_until="networkidle")
     page.get_by_text("What it does", exact=False).first.wait_for(timeout=60_000)
     save_shot(page, "streamlit-home.png")
     page.goto(f"{streamlit_url}/xray", wait_until="networkidle")
     page.locator('input[type="file"]').first.set_input_files(str(ROOT / "assets/samples/ra-established.png"))
     page.get_by_text("Calibrated P(RA)").first.wait_for(timeout=90_000)
-    page.locator("img[alt*='Grad-CAM'], [data-testid='stImage'] img").nth(1).wait_for(timeout=90_000)
+    page.locator("[data-testid='stImage'] img").nth(1).wait_for(timeout=90_000)
+    images_loaded(page, 2)
     assert page.locator("[data-testid='stImage'] img").count() >= 2
     save_shot(page, "streamlit-xray.png")
-    for path, name, marker in (("clinical", "streamlit-clinical.png", "ACR/EULAR"),
-                               ("teaching", "streamlit-teaching.png", "Grad-CAM peak"),
-                               ("model_cards", "streamlit-model-cards.png", "synthetic"),
-                               ("batch", "streamlit-batch.png", "Batch predictions")):
+    for path, name, marker, n_img in (
+            ("clinical", "streamlit-clinical.png", "2010 ACR/EULAR criteria", 1),
+            ("teaching", "streamlit-teaching.png", "Grad-CAM peak", 3),
+            ("model_cards", "streamlit-model-cards.png", "Faithfulness", 4),
+            ("batch", "streamlit-batch.png", "Batch predictions", 0)):
         page.goto(f"{streamlit_url}/{path}", wait_until="networkidle")
         page.get_by_text(marker, exact=False).first.wait_for(timeout=90_000)
-        page.wait_for_timeout(1500)
+        if n_img:
+            page.locator("[data-testid='stImage'] img").nth(n_img - 1).wait_for(timeout=90_000)
+        images_loaded(page, n_img)
+        page.wait_for_timeout(1000)
         save_shot(page, name)
     page.close()
 
