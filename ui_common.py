@@ -77,7 +77,8 @@ def get_lab_explainer():
 def get_ood_checker():
     from ra_models.ood import OODChecker
 
-    return OODChecker.load(Settings.from_env().xray_model_dir)
+    model_dir = get_xray_predictor().model_dir  # the checker belongs to the predictor's model
+    return OODChecker.load(model_dir) if model_dir else None
 
 
 def show_error(e: RAError) -> None:

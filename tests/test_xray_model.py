@@ -20,10 +20,16 @@ def test_builder_shapes_and_named_layer():
     assert np.allclose(out.sum(axis=1), 1.0, atol=1e-5)
 
 
-def test_backbones_are_flat():
+def test_backbones_are_flat_and_explainable():
+    from explain.cam import CamExplainer
+    from ra_models.xray_model import gradcam_layer_for
+
     m = build_model("mobilenetv2")
     assert not any(hasattr(layer, "layers") for layer in m.layers)  # no nested model
     assert m.output_shape == (None, 2)
+    x = np.random.default_rng(0).random((1, 224, 224, 1)).astype(np.float32)
+    cam = CamExplainer(m, gradcam_layer_for("mobilenetv2")).compute_input(x, "gradcam", reference=True)
+    assert cam.shape == (1, 224, 224) and np.isfinite(cam).all()
 
 
 def test_tiny_training_run_writes_loadable_model_and_card(tiny_xray_dir, tiny_xray_predictor):

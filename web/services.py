@@ -62,7 +62,8 @@ class Services:
                 if self._ood is False:
                     from ra_models.ood import OODChecker
 
-                    self._ood = OODChecker.load(self.settings.xray_model_dir) if x.model_dir else None
+                    # the checker belongs to the predictor's own model folder
+                    self._ood = OODChecker.load(x.model_dir) if x.model_dir else None
         return self._ood
 
     def loaded(self) -> dict:
