@@ -9,65 +9,58 @@ from flask import current_app
 from ra_models import Settings
 
 _KEY = "ra_services"
+_UNSET = object()
 
 
 class Services:
-    """Lazily loads the predictors, the CAM explainer and the OOD checker, once."""
+    """Lazily loads the predictors, the CAM explainer and the OOD checker, once each."""
 
     def __init__(self, settings: Settings, xray=None, clinical=None):
         self.settings = settings
-        self._xray = xray
-        self._clinical = clinical
-        self._cam = None
-        self._ood = False  # False = not tried yet
-        self._lock = threading.Lock()
+        self._values = {"xray": xray if xray is not None else _UNSET,
+                        "clinical": clinical if clinical is not None else _UNSET,
+                        "cam": _UNSET, "ood": _UNSET}
+        self._lock = threading.RLock()
+
+    def _once(self, name: str, factory):
+        value = self._values[name]
+        if value is _UNSET:
+            with self._lock:
+                value = self._values[name]
+                if value is _UNSET:
+                    value = self._values[name] = factory()
+        return value
 
     @property
     def xray(self):
-        if self._xray is None:
-            with self._lock:
-                if self._xray is None:
-                    from ra_models.predictor import XrayPredictor
+        from ra_models.predictor import XrayPredictor
 
-                    self._xray = XrayPredictor.load(self.settings.xray_model_dir,
-                                                    limits=self.settings.limits)
-        return self._xray
+        return self._once("xray", lambda: XrayPredictor.load(self.settings.xray_model_dir,
+                                                             limits=self.settings.limits))
 
     @property
     def clinical(self):
-        if self._clinical is None:
-            with self._lock:
-                if self._clinical is None:
-                    from ra_models.predictor import ClinicalPredictor
+        from ra_models.predictor import ClinicalPredictor
 
-                    self._clinical = ClinicalPredictor.load(self.settings.clinical_model_dir)
-        return self._clinical
+        return self._once("clinical",
+                          lambda: ClinicalPredictor.load(self.settings.clinical_model_dir))
 
     @property
     def cam(self):
-        if self._cam is None:
-            x = self.xray
-            with self._lock:
-                if self._cam is None:
-                    from explain.cam import CamExplainer
+        from explain.cam import CamExplainer
 
-                    self._cam = CamExplainer(x.model, x.gradcam_layer)
-        return self._cam
+        return self._once("cam", lambda: CamExplainer(self.xray.model, self.xray.gradcam_layer))
 
     @property
     def ood(self):
-        if self._ood is False:
-            x = self.xray
-            with self._lock:
-                if self._ood is False:
-                    from ra_models.ood import OODChecker
+        """The checker saved beside the predictor's own model (None if there is none)."""
+        from ra_models.ood import OODChecker
 
-                    # the checker belongs to the predictor's own model folder
-                    self._ood = OODChecker.load(x.model_dir) if x.model_dir else None
-        return self._ood
+        return self._once("ood", lambda: OODChecker.load(self.xray.model_dir)
+                          if self.xray.model_dir else None)
 
     def loaded(self) -> dict:
-        return {"xray": self._xray is not None, "clinical": self._clinical is not None}
+        return {k: self._values[k] is not _UNSET for k in ("xray", "clinical")}
 
 
 def services() -> Services:
