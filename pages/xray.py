@@ -86,9 +86,11 @@ left, right = st.columns(2)
 left.image(a.image, caption=f"{name} — as analysed", clamp=True, width="stretch")
 right.image(rgb, caption=f"{METHOD_LABELS[method]} (red = pushes towards RA; white outline = "
             "top 20%)", width="stretch")
-st.caption("A heatmap shows where the model's evidence is, not what the lesion is. On the "
-           "synthetic test films, Grad-CAM's peak fell on a true RA sign in the share of "
-           "cases reported on the Model cards page.")
+faith = get_xray_predictor().card.get("faithfulness", {}).get("methods", {}).get(method, {})
+st.caption("A heatmap shows where the model's evidence is, not what the lesion is."
+           + (f" On synthetic RA test films, the peak of this method fell on a true RA sign in "
+              f"{faith['pointing_game']:.0%} of cases (Model cards page)."
+              if faith.get("pointing_game") is not None else ""))
 if a.meta is not None:
     with st.expander("Image details"):
         st.write({"format": a.meta.format, "size (w×h)": a.meta.original_size,

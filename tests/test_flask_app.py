@@ -168,3 +168,14 @@ def test_uploads_never_written_to_disk(app):
                                content_type="multipart/form-data")
     assert r.status_code == 200
     assert seen["stream"] == "BytesIO"
+
+
+def test_missing_models_give_503_not_a_crash(tmp_path):
+    app = create_app({"TESTING": True, "SECRET_KEY": "t", "XRAY_MODEL_DIR": str(tmp_path / "none"),
+                      "CLINICAL_MODEL_DIR": str(tmp_path / "none")})
+    c = app.test_client()
+    r = c.post("/api/v1/clinical", json={"Age": 50, "Gender": "Male"})
+    assert r.status_code == 503 and r.get_json()["error"]["code"] == "model_not_found"
+    app.config["WTF_CSRF_ENABLED"] = False
+    r = c.post("/labs", data={"Age": "50", "Gender": "Male"})
+    assert r.status_code == 503 and "Model unavailable" in r.get_data(as_text=True)

@@ -8,11 +8,16 @@ from flask import Blueprint, current_app, render_template, request
 
 from ra_models import ALLOWED_FORMATS, RAError
 from ra_models.clinical.schema import LAB_FEATURES
-from ra_models.errors import InvalidLabValuesError, UnsupportedFormatError
+from ra_models.errors import InvalidLabValuesError, ModelError, UnsupportedFormatError
 
 from .services import services
 
 pages = Blueprint("pages", __name__)
+
+
+@pages.errorhandler(ModelError)
+def _model_unavailable(e: ModelError):
+    return render_template("error.html", title="Model unavailable", message=str(e)), 503
 ACCEPT = ".png,.jpg,.jpeg,.gif,.bmp,.tif,.tiff,.dcm,.dicom"
 
 
@@ -41,6 +46,8 @@ def xray_predict():
     except UnsupportedFormatError as e:
         return render_template("xray.html", accept=ACCEPT, formats=ALLOWED_FORMATS,
                                error=f"Unsupported file type: {e}"), 400
+    except ModelError:
+        raise  # a server problem, not the upload's: the blueprint's 503 handler answers
     except RAError as e:
         return render_template("xray.html", accept=ACCEPT, formats=ALLOWED_FORMATS, error=str(e)), 400
     heat_uri = None
@@ -68,6 +75,8 @@ def labs_predict():
     except InvalidLabValuesError as e:
         return render_template("labs.html", features=LAB_FEATURES, values=values,
                                errors=e.problems), 400
+    except ModelError:
+        raise
     except RAError as e:
         return render_template("labs.html", features=LAB_FEATURES, values=values,
                                errors={"_form": str(e)}), 400
