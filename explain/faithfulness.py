@@ -15,6 +15,8 @@ import numpy as np
 from scipy import ndimage
 from scipy.stats import spearmanr
 
+from ra_models.preprocess import border_median
+
 
 def dilate(mask: np.ndarray, pixels: int) -> np.ndarray:
     m = np.asarray(mask) > 0
@@ -53,8 +55,7 @@ def deletion_insertion(predict_fn, x: np.ndarray, cam: np.ndarray, steps: int = 
     """
     img = np.asarray(x, np.float32)[..., 0]
     blurred = ndimage.gaussian_filter(img, blur_sigma)
-    border = np.concatenate([img[0], img[-1], img[:, 0], img[:, -1]])
-    background = np.full_like(img, float(np.median(border)))
+    background = np.full_like(img, border_median(img))
     order = np.argsort(-cam.ravel(), kind="stable")
     n = img.size
     counts = np.linspace(0, n, steps + 1).astype(int)

@@ -15,14 +15,18 @@ from .errors import InvalidImageError
 XRAY_INPUT_SIZE = 224
 
 
+def border_median(img: np.ndarray) -> float:
+    """Median of the outermost rows and columns: the film's background level."""
+    return float(np.median(np.concatenate([img[0], img[-1], img[:, 0], img[:, -1]])))
+
+
 def pad_to_square(img: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
     """Pad with the image's median border value. Returns (square, (top, left) offsets)."""
     h, w = img.shape
     if h == w:
         return img, (0, 0)
     side = max(h, w)
-    border = np.concatenate([img[0], img[-1], img[:, 0], img[:, -1]])
-    out = np.full((side, side), float(np.median(border)), np.float32)
+    out = np.full((side, side), border_median(img), np.float32)
     top, left = (side - h) // 2, (side - w) // 2
     out[top: top + h, left: left + w] = img
     return out, (top, left)

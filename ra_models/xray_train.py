@@ -13,7 +13,6 @@ from .calibration import apply_temperature, fit_temperature
 from .metrics import binary_metrics
 from .splits import stratified_split
 from .synthetic.dataset import read_manifest
-from .synthetic.phantom import GENERATOR_VERSION
 from .xray_data import find_images, load_arrays, make_tf_dataset
 from .xray_model import CLASS_NAMES, build_model, gradcam_layer_for
 
@@ -106,6 +105,8 @@ def train_xray(data_dir: str | Path, out_dir: str | Path, *, epochs: int = 50, s
     path = out_dir / MODEL_FILE
     model.save(path)
     ood = fit_ood(model, x[tr], out_dir) if arch == "paper" else None
+    provenance = data_provenance(data_dir, ds)  # reads the manifest once
+    synthetic = provenance["source"] == "synthetic phantoms"
     card = {
         "name": "ra-xray-cnn" if arch == "paper" else f"ra-xray-{arch}",
         "version": "1.0.0",
@@ -122,7 +123,7 @@ def train_xray(data_dir: str | Path, out_dir: str | Path, *, epochs: int = 50, s
                         "fitted_on": "validation split"},
         "threshold": DEFAULT_THRESHOLD,
         "uncertain_band": UNCERTAIN_BAND,
-        "training_data": data_provenance(data_dir, ds),
+        "training_data": provenance,
         "split": {"method": "stratified 70/15/15", "seed": seed, "train": len(tr),
                   "val": len(va), "test": len(te)},
         "training": {"optimizer": "Adam", "learning_rate": learning_rate, "batch_size": batch_size,
@@ -132,7 +133,7 @@ def train_xray(data_dir: str | Path, out_dir: str | Path, *, epochs: int = 50, s
                      "train_seconds": round(train_s, 1), "seed": seed,
                      "history": {k: [round(float(v), 4) for v in vs] for k, vs in hist.history.items()}},
         "metrics": {"data": "held-out test split of the training data set"
-                            + (" (synthetic phantoms)" if read_manifest(data_dir) else ""),
+                            + (" (synthetic phantoms)" if synthetic else ""),
                     **metrics},
         "intended_use": model_card.INTENDED_USE,
         "limitations": [
@@ -147,8 +148,6 @@ def train_xray(data_dir: str | Path, out_dir: str | Path, *, epochs: int = 50, s
         "file": MODEL_FILE,
         "sha256": model_card.sha256_file(path),
     }
-    if arch == "paper" and read_manifest(data_dir):
-        card["training_data"]["generator_version"] = GENERATOR_VERSION
     model_card.save_card(out_dir, card)
     (out_dir / "split.json").write_text(json.dumps(
         {"seed": seed, "test": [ds.relpaths()[i] for i in te]}, indent=0))

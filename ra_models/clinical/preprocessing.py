@@ -24,6 +24,14 @@ LOG_FEATURES = ("ESR", "CRP", "RF", "Anti-CCP")
 _MISSABLE = ("ESR", "CRP", "RF", "Anti-CCP")
 
 
+def _with_indicators(x: np.ndarray, missing_indicators: bool) -> np.ndarray:
+    """Append one 0/1 column per optional lab value that was missing (before imputation)."""
+    if not missing_indicators:
+        return x
+    ind = [np.isnan(x[:, FEATURES.index(c)]).astype(float) for c in _MISSABLE]
+    return np.column_stack([x] + ind)
+
+
 def encode_frame(df: pd.DataFrame, missing_indicators: bool) -> np.ndarray:
     """Raw lab frame -> float matrix (features in ``FEATURES`` order, then indicators)."""
     cols = []
@@ -34,10 +42,7 @@ def encode_frame(df: pd.DataFrame, missing_indicators: bool) -> np.ndarray:
         else:
             cols.append(pd.to_numeric(df[c], errors="coerce").to_numpy(float))
     x = np.column_stack(cols)
-    if missing_indicators:
-        ind = [np.isnan(x[:, FEATURES.index(c)]).astype(float) for c in _MISSABLE]
-        x = np.column_stack([x] + ind)
-    return x
+    return _with_indicators(x, missing_indicators)
 
 
 def encode_records(records, missing_indicators: bool) -> np.ndarray:
@@ -54,10 +59,7 @@ def encode_records(records, missing_indicators: bool) -> np.ndarray:
                 row.append(np.nan if v is None or v == "" else float(v))
         rows.append(row)
     x = np.array(rows, float).reshape(len(rows), len(FEATURES))
-    if missing_indicators:
-        ind = [np.isnan(x[:, FEATURES.index(c)]).astype(float) for c in _MISSABLE]
-        x = np.column_stack([x] + ind)
-    return x
+    return _with_indicators(x, missing_indicators)
 
 
 def feature_names(missing_indicators: bool) -> list[str]:
