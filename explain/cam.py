@@ -11,7 +11,7 @@ import functools
 
 import numpy as np
 
-from ra_models.preprocess import pad_to_square, resize
+from ra_models.preprocess import fitted_box, resize
 
 METHODS = ("gradcam", "gradcam++", "scorecam")
 METHOD_LABELS = {"gradcam": "Grad-CAM", "gradcam++": "Grad-CAM++", "scorecam": "Score-CAM"}
@@ -108,9 +108,6 @@ def _normalise(cam: np.ndarray) -> np.ndarray:
 
 def to_original(cam: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """Undo :func:`ra_models.preprocess.prepare_xray` (resize + pad) for a 2-D map."""
-    h, w = shape
-    side = max(h, w)
-    big = resize(cam, side)
-    _, (top, left) = pad_to_square(np.zeros((h, w), np.float32))
-    out = big[top: top + h, left: left + w]
+    top, left, nh, nw = fitted_box(shape, cam.shape[0])
+    out = resize(np.ascontiguousarray(cam[top: top + nh, left: left + nw]), tuple(shape))
     return np.clip(out, 0, 1).astype(np.float32)

@@ -14,12 +14,12 @@ from .errors import (
     ModelNotFoundError,
     RAError,
 )
-from .imaging import ALLOWED_EXTENSIONS, ALLOWED_FORMATS, ImageMeta, IntakeLimits, read_image
+from .imaging import ALLOWED_EXTENSIONS, ALLOWED_FORMATS, ImageMeta, IntakeLimits, read_image, sniff_format
 from .preprocess import XRAY_INPUT_SIZE, prepare_xray
 
 __version__ = "0.1.0"
 __all__ = [
-    "read_image", "prepare_xray", "ImageMeta", "IntakeLimits", "ALLOWED_FORMATS",
+    "read_image", "sniff_format", "prepare_xray", "ImageMeta", "IntakeLimits", "ALLOWED_FORMATS",
     "ALLOWED_EXTENSIONS", "XRAY_INPUT_SIZE", "Settings", "DISCLAIMER", "RAError",
     "InvalidInputError", "InvalidImageError", "InvalidLabValuesError", "InvalidDataError",
     "ModelError", "ModelNotFoundError", "ModelIntegrityError",

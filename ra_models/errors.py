@@ -42,6 +42,12 @@ class ImageTooSmallError(InvalidImageError):
     code = "image_too_small"
 
 
+class ImageShapeError(InvalidImageError):
+    """An image far too tall or wide to be a hand radiograph (and costly to pad)."""
+
+    code = "image_shape"
+
+
 class DicomError(InvalidImageError):
     code = "dicom_error"
 

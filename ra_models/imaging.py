@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from typing import IO, NamedTuple
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from .errors import (
     CorruptImageError,
-    DicomError,
+    ImageShapeError,
     ImageTooLargeError,
     ImageTooSmallError,
     InvalidImageError,
@@ -43,9 +43,12 @@ _ALLOWED_TEXT = "PNG, JPEG, GIF, BMP, TIFF or DICOM"
 class IntakeLimits:
     """Guards applied before and while decoding. All configurable."""
 
-    max_bytes: int = 25 * 1024 * 1024
+    max_bytes: int = 25 * 1024 * 1024  # 25 MB (MiB), as the README and the UIs say
     max_pixels: int = 40_000_000  # decompression-bomb guard (width x height)
     min_side: int = 64
+    max_aspect: float = 6.0  # longest / shortest side; a hand film is ≤ about 2:1
+    max_side: int = 4096  # larger images are block-averaged down on intake (model needs 224)
+    max_frames_scanned: int = 64  # multi-frame TIFF: IFDs walked to count frames
 
 
 @dataclass(frozen=True)
@@ -63,8 +66,19 @@ class LoadedImage(NamedTuple):
     meta: ImageMeta
 
 
+def megabytes(n_bytes: int) -> str:
+    """'25 MB' for the default limit: sizes are stated in MiB, as the README does."""
+    return f"{n_bytes / 2**20:.0f} MB"
+
+
 def sniff_format(data: bytes) -> str | None:
-    """Return the format name from magic bytes, or None if unknown."""
+    """Return the format name from magic bytes, or None if unknown.
+
+    ``DICM`` at offset 128 wins over every other signature: the DICOM preamble may hold
+    anything, and CR exports often put a TIFF header there so that TIFF readers show a preview.
+    """
+    if len(data) >= 132 and data[128:132] == b"DICM":
+        return "DICOM"
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
         return "PNG"
     if data.startswith(b"\xff\xd8\xff"):
@@ -75,8 +89,6 @@ def sniff_format(data: bytes) -> str | None:
         return "BMP"
     if data[:4] in (b"II*\x00", b"MM\x00*"):
         return "TIFF"
-    if len(data) >= 132 and data[128:132] == b"DICM":
-        return "DICOM"
     return None
 
 
@@ -98,7 +110,7 @@ def _describe_unknown(data: bytes) -> str:
 def _read_source(source: ImageSource, limits: IntakeLimits) -> tuple[bytes, str]:
     """Return (bytes, name-for-messages) without reading more than max_bytes + 1."""
     too_big = (
-        f"is larger than the {limits.max_bytes / 1e6:.0f} MB limit for uploads; "
+        f"is larger than the {megabytes(limits.max_bytes)} limit for uploads; "
         "export a smaller image (e.g. PNG at ≤ 4000 px)"
     )
     if isinstance(source, (bytes, bytearray, memoryview)):
@@ -150,10 +162,22 @@ def read_image(source: ImageSource, *, limits: IntakeLimits | None = None) -> Lo
         raise UnsupportedFormatError(
             f"{name} is {_describe_unknown(data)}, not a supported image. Allowed: {_ALLOWED_TEXT}."
         )
-    if fmt == "DICOM":
-        pixels, meta = _decode_dicom(data, name, limits)
-    else:
-        pixels, meta = _decode_raster(data, fmt, name, limits)
+    try:
+        if fmt == "DICOM":
+            from .dicom import decode_dicom
+
+            pixels, meta = decode_dicom(data, name, limits)
+        else:
+            pixels, meta = _decode_raster(data, fmt, name, limits)
+    except InvalidImageError:
+        raise
+    except MemoryError as e:
+        raise ImageTooLargeError(f"{name} needs more memory to decode than this server allows; "
+                                 "export a smaller image.") from e
+    except Exception as e:  # noqa: BLE001 - every decoder failure becomes the intake's own error
+        raise CorruptImageError(
+            f"{name} looks like a {fmt} file but could not be decoded ({_short(e)}). It may be "
+            f"truncated or damaged; re-export it as {_ALLOWED_TEXT}.") from e
     h, w = pixels.shape
     if min(h, w) < limits.min_side:
         raise ImageTooSmallError(
@@ -165,12 +189,93 @@ def read_image(source: ImageSource, *, limits: IntakeLimits | None = None) -> Lo
     return LoadedImage(np.ascontiguousarray(pixels, dtype=np.float32), meta)
 
 
-def _check_dims(w: int, h: int, name: str, limits: IntakeLimits) -> None:
+def _short(e: BaseException, n: int = 200) -> str:
+    text = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+    return text if len(text) <= n else text[:n] + "…"
+
+
+def check_dims(w: int, h: int, name: str, limits: IntakeLimits) -> None:
+    """Refuse a declared size before anything is decoded: too many pixels, too small, or an
+    aspect ratio no radiograph has (padding such an image to a square would cost memory)."""
+    if w <= 0 or h <= 0:
+        raise CorruptImageError(f"{name} declares a size of {w}×{h} pixels; nothing to decode.")
     if w * h > limits.max_pixels:
         raise ImageTooLargeError(
             f"{name} declares {w}×{h} = {w * h / 1e6:.0f} megapixels; the limit is "
             f"{limits.max_pixels / 1e6:.0f} megapixels. Downscale it before uploading."
         )
+    if min(w, h) < limits.min_side:
+        raise ImageTooSmallError(
+            f"{name} is {w}×{h} pixels; at least {limits.min_side}×{limits.min_side} is needed "
+            "to see joints."
+        )
+    if max(w, h) / min(w, h) > limits.max_aspect:
+        raise ImageShapeError(
+            f"{name} is {w}×{h} pixels, an aspect ratio of {max(w, h) / min(w, h):.0f}:1; a hand "
+            f"radiograph is at most {limits.max_aspect:g}:1. Crop it to the hand."
+        )
+
+
+def reduce_to(arr: np.ndarray, max_side: int) -> tuple[np.ndarray, bool]:
+    """(float32 copy of ``arr``, False), or its block average down to ≤ ``max_side`` per
+    side (True). Works band by band, so the float copy is never made at full size."""
+    h, w = arr.shape[:2]
+    f = -(-max(h, w) // max_side)
+    if f <= 1:
+        return arr.astype(np.float32), False
+    hh, ww = h // f, w // f
+    out = np.empty((hh, ww), np.float32)
+    band = max(1, (16 << 20) // max(1, w * 4 * f))
+    for i in range(0, hh, band):
+        n = min(band, hh - i)
+        blk = arr[i * f: (i + n) * f, : ww * f].astype(np.float32)
+        out[i: i + n] = blk.reshape(n, f, ww, f).mean(axis=(1, 3))
+    return out, True
+
+
+_ORIENTATION_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE, 8: Image.Transpose.ROTATE_90,
+}
+
+
+def _count_frames(img, fmt: str, cap: int) -> tuple[int, bool]:
+    """(frames, capped). TIFF: walk at most ``cap`` IFDs (a file may chain 100,000 of them)."""
+    if not getattr(img, "is_animated", False):
+        return 1, False
+    if fmt != "TIFF":
+        return int(getattr(img, "n_frames", 1)), False
+    n = 1
+    try:
+        while n < cap:
+            img.seek(n)
+            n += 1
+    except EOFError:
+        return n, False
+    except Exception:  # noqa: BLE001 - a broken later IFD must not refuse a good first frame
+        return n, False
+    return n, True
+
+
+def _take_orientation(img, fmt: str) -> tuple[int | None, str | None]:
+    """The EXIF orientation tag, read before decoding and taken out of Pillow's cached EXIF;
+    (value, note for the user). The caller applies it.
+
+    Pillow applies a TIFF's orientation itself while loading (and trips over a malformed XMP
+    tag doing so); with the tag taken out, every format goes through the same path.
+    """
+    try:
+        exif = img.getexif()
+        value = exif.get(0x0112)
+        if value is not None:
+            del exif[0x0112]
+    except Exception:  # noqa: BLE001 - a broken EXIF block must not refuse a good image
+        return None, "EXIF block unreadable; shown as stored"
+    try:
+        return int(value) if value is not None else None, None
+    except (TypeError, ValueError):
+        return None, "EXIF orientation unreadable; shown as stored"
 
 
 def _decode_raster(data: bytes, fmt: str, name: str, limits: IntakeLimits):
@@ -178,12 +283,18 @@ def _decode_raster(data: bytes, fmt: str, name: str, limits: IntakeLimits):
         with warnings.catch_warnings():
             # Pillow's own bomb warning is replaced by our explicit pixel limit below.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data))
-            _check_dims(img.width, img.height, name, limits)
+            img = Image.open(io.BytesIO(data), formats=[fmt])  # only the sniffed decoder
+            check_dims(img.width, img.height, name, limits)
             original_size = img.size
-            n_frames = getattr(img, "n_frames", 1)
-            img.seek(0)
+            n_frames, capped = _count_frames(img, fmt, limits.max_frames_scanned)
+            if img.tell() != 0:
+                img = Image.open(io.BytesIO(data), formats=[fmt])  # fresh state for frame 0
+            if fmt == "JPEG" and max(img.size) > limits.max_side:
+                img.draft(img.mode, (limits.max_side, limits.max_side))  # DCT-domain downscale
+            orientation, exif_note = _take_orientation(img, fmt)
             img.load()
+    except InvalidImageError:
+        raise
     except Image.DecompressionBombError as e:
         raise ImageTooLargeError(
             f"{name} is too large to decode safely (decompression-bomb guard). "
@@ -191,37 +302,28 @@ def _decode_raster(data: bytes, fmt: str, name: str, limits: IntakeLimits):
         ) from e
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as e:
         raise CorruptImageError(
-            f"{name} looks like a {fmt} file but could not be decoded ({e}). It may be truncated "
-            f"or damaged; re-export it as {_ALLOWED_TEXT}."
+            f"{name} looks like a {fmt} file but could not be decoded ({_short(e)}). It may be "
+            f"truncated or damaged; re-export it as {_ALLOWED_TEXT}."
         ) from e
     mode = img.mode
     notes: list[str] = []
-    try:
-        transposed = ImageOps.exif_transpose(img)
-    except Exception:  # noqa: BLE001 - a broken EXIF block must not refuse a good image
-        transposed, notes = img, ["EXIF orientation unreadable; shown as stored"]
-    if transposed is not img:
+    if n_frames > 1:
+        notes.append(f"first of {'≥ ' if capped else ''}{n_frames} frames used")
+    if exif_note:
+        notes.append(exif_note)
+    if orientation in _ORIENTATION_TRANSPOSE:
+        img = img.transpose(_ORIENTATION_TRANSPOSE[orientation])
         notes.append("EXIF orientation applied")
-    img = transposed
 
-    bit_depth = 8
+    bit_depth, scale = 8, 255.0
     if mode in ("I;16", "I;16B", "I;16L", "I;16N"):
-        arr = np.asarray(img, dtype=np.float32) / 65535.0
-        bit_depth = 16
+        bit_depth, scale = 16, 65535.0
     elif mode == "I":
-        arr = np.asarray(img, dtype=np.float64)
-        bit_depth = 16 if arr.max(initial=0) <= 65535 else 32
-        arr = (arr / (65535.0 if bit_depth == 16 else max(arr.max(), 1.0))).astype(np.float32)
+        bit_depth = 32
     elif mode == "F":
-        arr = np.asarray(img, dtype=np.float32)
-        lo, hi = float(arr.min()), float(arr.max())
-        if lo < 0 or hi > 1:
-            arr = (arr - lo) / (hi - lo) if hi > lo else np.zeros_like(arr)
-            notes.append("floating-point image rescaled to [0, 1]")
         bit_depth = 32
     elif mode == "1":
-        arr = np.asarray(img.convert("L"), dtype=np.float32) / 255.0
-        bit_depth = 1
+        img, bit_depth = img.convert("L"), 1
     else:
         if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in img.info):
             # Flatten alpha onto black: transparent areas become "air", as on a film.
@@ -235,7 +337,29 @@ def _decode_raster(data: bytes, fmt: str, name: str, limits: IntakeLimits):
             img = img.convert("L")  # ITU-R 601 luma
             if mode not in ("L", "P"):
                 notes.append("colour converted to luminance")
-        arr = np.asarray(img, dtype=np.float32) / 255.0
+    native = np.asarray(img)
+    del img
+    if native.ndim != 2:
+        raise CorruptImageError(f"{name}: decoded to an array of shape {native.shape}, not a "
+                                "single-channel image.")
+    h0, w0 = native.shape
+    arr, reduced = reduce_to(native, limits.max_side)
+    del native
+    if reduced:
+        notes.append(f"downscaled from {w0}×{h0} to {arr.shape[1]}×{arr.shape[0]} on intake")
+    if mode == "I":
+        hi = float(arr.max(initial=0))
+        bit_depth = 16 if hi <= 65535 else 32
+        arr /= 65535.0 if bit_depth == 16 else max(hi, 1.0)
+    elif mode == "F":
+        if not np.isfinite(arr).all():
+            raise CorruptImageError(f"{name} contains non-finite pixel values.")
+        lo, hi = float(arr.min()), float(arr.max())
+        if lo < 0 or hi > 1:
+            arr = (arr - lo) / (hi - lo) if hi > lo else np.zeros_like(arr)
+            notes.append("floating-point image rescaled to [0, 1]")
+    else:
+        arr /= scale
     meta = ImageMeta(
         format=fmt,
         original_size=(int(original_size[0]), int(original_size[1])),
@@ -244,69 +368,4 @@ def _decode_raster(data: bytes, fmt: str, name: str, limits: IntakeLimits):
         n_frames=int(n_frames),
         notes=tuple(notes),
     )
-    return np.clip(arr, 0.0, 1.0), meta
-
-
-def _decode_dicom(data: bytes, name: str, limits: IntakeLimits):
-    import pydicom  # local import: only DICOM uploads pay for it
-    from pydicom.errors import InvalidDicomError
-    from pydicom.pixels import apply_modality_lut, apply_voi_lut
-
-    try:
-        ds = pydicom.dcmread(io.BytesIO(data))
-    except (InvalidDicomError, EOFError, OSError, ValueError, KeyError, TypeError) as e:
-        raise DicomError(f"{name} is a damaged DICOM file ({e}).") from e
-    if "PixelData" not in ds and "FloatPixelData" not in ds:
-        raise DicomError(
-            f"{name} is a DICOM file without pixel data (modality "
-            f"{ds.get('Modality', 'unknown')}, e.g. a report or presentation state). "
-            "Upload the image series itself."
-        )
-    rows, cols = int(ds.get("Rows", 0)), int(ds.get("Columns", 0))
-    _check_dims(cols, rows, name, limits)
-    ts = getattr(ds.file_meta, "TransferSyntaxUID", None)
-    try:
-        raw = ds.pixel_array
-    except (NotImplementedError, RuntimeError) as e:
-        ts_name = getattr(ts, "name", str(ts))
-        raise DicomError(
-            f"{name} uses the transfer syntax '{ts_name}' ({ts}), which this app cannot decode. "
-            "Export it uncompressed or as JPEG/JPEG 2000/RLE, or upload a PNG."
-        ) from e
-    except Exception as e:  # noqa: BLE001 - pydicom raises many types for damaged pixel data
-        raise DicomError(f"{name}: the DICOM pixel data could not be decoded ({e}).") from e
-    n_frames = int(ds.get("NumberOfFrames", 1) or 1)
-    photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2"))
-    notes: list[str] = []
-    arr = raw
-    if n_frames > 1:
-        arr = arr[0]
-        notes.append(f"first of {n_frames} frames used")
-    if photometric in ("RGB", "YBR_FULL", "YBR_FULL_422") or arr.ndim == 3:
-        if arr.ndim == 3 and arr.shape[-1] == 3:
-            if photometric.startswith("YBR"):
-                from pydicom.pixels import convert_color_space
-
-                arr = convert_color_space(arr, photometric, "RGB")
-            arr = arr.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
-            notes.append("colour converted to luminance")
-        pixels = arr.astype(np.float64)
-    else:
-        pixels = apply_modality_lut(arr, ds).astype(np.float64)
-        if "WindowCenter" in ds or "VOILUTSequence" in ds:
-            pixels = apply_voi_lut(pixels, ds).astype(np.float64)
-            notes.append("VOI LUT/window applied")
-    lo, hi = float(np.min(pixels)), float(np.max(pixels))
-    pixels = (pixels - lo) / (hi - lo) if hi > lo else np.zeros_like(pixels)
-    if photometric == "MONOCHROME1":
-        pixels = 1.0 - pixels
-        notes.append("MONOCHROME1 inverted")
-    meta = ImageMeta(
-        format="DICOM",
-        original_size=(cols, rows),
-        bit_depth=int(ds.get("BitsStored", ds.get("BitsAllocated", 8))),
-        photometric=photometric,
-        n_frames=n_frames,
-        notes=tuple(notes),
-    )
-    return pixels.astype(np.float32), meta
+    return np.clip(arr, 0.0, 1.0, out=arr), meta

@@ -1,8 +1,11 @@
 """The one place where images become model input (training, Streamlit, Flask, API).
 
-Contract: a (H, W) float32 image in [0, 1] (as from :func:`ra_models.read_image`) is padded
-to a square with its border value (so the aspect ratio is kept), resized bilinearly to
-``XRAY_INPUT_SIZE`` and returned as (224, 224, 1) float32 in [0, 1].
+Contract: a (H, W) float32 image in [0, 1] (as from :func:`ra_models.read_image`) is resized
+bilinearly so that its longest side is ``XRAY_INPUT_SIZE``, then padded to a square with its
+border value (so the aspect ratio is kept) and returned as (224, 224, 1) float32 in [0, 1].
+
+Resizing *before* padding matters: padding a 256 × 65,536 image to a square first would
+allocate 65,536² floats (16 GiB) for a 16 KB upload.
 """
 
 from __future__ import annotations
@@ -20,16 +23,23 @@ def border_median(img: np.ndarray) -> float:
     return float(np.median(np.concatenate([img[0], img[-1], img[:, 0], img[:, -1]])))
 
 
-def pad_to_square(img: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
-    """Pad with the image's median border value. Returns (square, (top, left) offsets)."""
-    h, w = img.shape
-    if h == w:
-        return img, (0, 0)
+def fitted_box(shape: tuple[int, int], size: int) -> tuple[int, int, int, int]:
+    """Where an (H, W) image lands inside the ``size``² model input: (top, left, h, w)."""
+    h, w = shape
     side = max(h, w)
-    out = np.full((side, side), border_median(img), np.float32)
-    top, left = (side - h) // 2, (side - w) // 2
-    out[top: top + h, left: left + w] = img
-    return out, (top, left)
+    nh, nw = max(1, round(h * size / side)), max(1, round(w * size / side))
+    return (size - nh) // 2, (size - nw) // 2, nh, nw
+
+
+def fit_to_square(img: np.ndarray, size: int) -> np.ndarray:
+    """Resize so the longest side is ``size``, then pad with the median border value."""
+    top, left, nh, nw = fitted_box(img.shape, size)
+    small = resize(img, (nh, nw))
+    if (nh, nw) == (size, size):
+        return small
+    out = np.full((size, size), border_median(img), np.float32)
+    out[top: top + nh, left: left + nw] = small
+    return out
 
 
 def resize(img: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:
@@ -56,5 +66,4 @@ def prepare_xray(img: np.ndarray, size: int = XRAY_INPUT_SIZE) -> np.ndarray:
             f"Expected pixel values in [0, 1], got [{arr.min():.3g}, {arr.max():.3g}]; "
             "decode images with ra_models.read_image first."
         )
-    square, _ = pad_to_square(np.clip(arr, 0, 1))
-    return np.clip(resize(square, size), 0, 1)[..., None]
+    return np.clip(fit_to_square(np.clip(arr, 0, 1), size), 0, 1)[..., None]
