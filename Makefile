@@ -31,10 +31,10 @@ test: $(DEVSTAMP) chromium
 test-slow: $(DEVSTAMP) chromium
 	$(PY) -m pytest -m slow
 
-## Serve the Flask app with gunicorn (2 workers) on 127.0.0.1:8000.
+## Serve the Flask app with gunicorn (gunicorn.conf.py: 2 gthread workers) on 127.0.0.1:8000.
 flask: $(STAMP)
 	RA_SECRET_KEY=$${RA_SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_hex(32))')} \
-	  $(VENV)/bin/gunicorn --workers 2 --bind 127.0.0.1:8000 'flask_app:create_app()'
+	  $(VENV)/bin/gunicorn -c gunicorn.conf.py 'flask_app:create_app()'
 
 lint: $(DEVSTAMP)
 	$(VENV)/bin/ruff check .

@@ -1,7 +1,7 @@
 """Flask app reproducing the paper's pages (home, X-ray upload → result, lab form → result)
 plus a small JSON API. ``create_app(config=None)`` is the factory:
 
-    gunicorn --workers 2 --bind 127.0.0.1:8000 'flask_app:create_app()'
+    gunicorn -c gunicorn.conf.py 'flask_app:create_app()'      (what `make flask` runs)
 
 Config layers: defaults → ``RA_``-prefixed environment variables → the ``config`` mapping.
 """
@@ -19,10 +19,11 @@ import io  # noqa: E402
 
 from flask import Flask, Request, jsonify, render_template, request  # noqa: E402
 from flask_wtf.csrf import CSRFError, CSRFProtect  # noqa: E402
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge  # noqa: E402
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, RequestTimeout  # noqa: E402
 
 from ra_models import DISCLAIMER, Settings  # noqa: E402
-from ra_models.imaging import IntakeLimits  # noqa: E402
+from ra_models.imaging import megabytes  # noqa: E402
+from web.deadline import BodyDeadline  # noqa: E402
 from web.services import Services, install  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -44,10 +45,15 @@ class InMemoryRequest(Request):
 def create_app(config: Mapping | None = None, *, xray_predictor=None, clinical_predictor=None) -> Flask:
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
     app.request_class = InMemoryRequest
-    limits = IntakeLimits()
+    limits = Settings.from_env().limits
     app.config.from_mapping(
         SECRET_KEY=None,
         MAX_CONTENT_LENGTH=limits.max_bytes + 64 * 1024,  # the image limit plus form overhead
+        MAX_FORM_MEMORY_SIZE=64 * 1024,  # text fields (lab form): far more than any real value
+        BODY_TIMEOUT=20.0,  # seconds for the whole request body to arrive (0: no deadline)
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SECURE=False,  # RA_SESSION_COOKIE_SECURE=true when served over HTTPS
         WTF_CSRF_TIME_LIMIT=None,
         XRAY_MODEL_DIR=None,
         CLINICAL_MODEL_DIR=None,
@@ -103,11 +109,22 @@ def create_app(config: Mapping | None = None, *, xray_predictor=None, clinical_p
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(e):
-        mb = app.config["MAX_CONTENT_LENGTH"] / 1e6
-        msg = f"The upload is larger than the {mb:.0f} MB limit. Export a smaller image."
+        msg = (f"The upload is larger than the {megabytes(limits.max_bytes)} limit. "
+               "Export a smaller image.")
         if _wants_json():
             return jsonify(error={"code": "payload_too_large", "message": msg}), 413
         return render_template("error.html", title="File too large", message=msg), 413
+
+    @app.errorhandler(RequestTimeout)
+    def _timeout(e):
+        if _wants_json():
+            resp = jsonify(error={"code": "request_timeout", "message": e.description})
+        else:
+            resp = app.make_response(
+                render_template("error.html", title="Upload too slow", message=e.description))
+        resp.status_code = 408
+        resp.headers["Connection"] = "close"
+        return resp
 
     @app.errorhandler(CSRFError)
     def _csrf(e):
@@ -120,6 +137,9 @@ def create_app(config: Mapping | None = None, *, xray_predictor=None, clinical_p
             code = (e.name or "error").lower().replace(" ", "_")
             return jsonify(error={"code": code, "message": e.description}), e.code
         return render_template("error.html", title=f"{e.code} {e.name}", message=e.description), e.code
+
+    if app.config["BODY_TIMEOUT"]:
+        app.wsgi_app = BodyDeadline(app.wsgi_app, float(app.config["BODY_TIMEOUT"]))
 
     if app.config["LOAD_MODELS_ON_START"] and not app.testing:
         try:  # load after fork, in each worker, so the first request is fast

@@ -63,6 +63,12 @@ class InvalidLabValuesError(InvalidInputError):
         super().__init__(f"Invalid lab values — {detail}")
 
 
+class InsufficientDataError(InvalidInputError):
+    """Valid input that is too little to answer: e.g. age and sex without any lab value."""
+
+    code = "insufficient_data"
+
+
 class InvalidDataError(InvalidInputError):
     """A data set (CSV, image folder) with problems. ``problems`` lists every bad cell/file."""
 

@@ -46,10 +46,19 @@ def save_card(model_dir: str | Path, card: dict) -> Path:
 def load_card(model_dir: str | Path) -> dict:
     from .errors import ModelNotFoundError
 
+    from .errors import ModelError
+
     path = Path(model_dir) / CARD_NAME
+    shown = f"{path.parent.name}/{path.name}"
     if not path.exists():
-        raise ModelNotFoundError(f"No model card at '{path}'. Train a model or point to a model folder.")
-    return json.loads(path.read_text())
+        raise ModelNotFoundError(f"No model card at '{shown}'. Train a model or point to a model folder.")
+    try:
+        card = json.loads(path.read_text())
+    except (ValueError, OSError) as e:
+        raise ModelError(f"The model card '{shown}' is not valid JSON ({e}); refusing to load the model.") from e
+    if not isinstance(card, dict):
+        raise ModelError(f"The model card '{shown}' is not a JSON object; refusing to load the model.")
+    return card
 
 
 def _json_default(o):

@@ -71,16 +71,34 @@ class OODChecker:
     def load(cls, model_dir: str | Path, model=None) -> OODChecker | None:
         """The checker saved beside a model, or None; its sha256 must match the model card."""
         from . import model_card
-        from .errors import ModelIntegrityError
+        from .errors import ModelError, ModelIntegrityError
 
         path = Path(model_dir) / OOD_FILE
+        shown = f"{path.parent.name}/{path.name}"
+        entry = model_card.load_card(model_dir).get("ood") or {}
         if not path.exists():
+            if entry.get("file"):
+                raise ModelIntegrityError(f"'{shown}', named by the model card, is missing.")
             return None
-        expected = (model_card.load_card(model_dir).get("ood") or {}).get("sha256")
-        if expected and model_card.sha256_file(path) != expected:
-            raise ModelIntegrityError(f"'{path}' does not match its model card; refusing to load it.")
-        d = json.loads(path.read_text())
-        return cls(d["mean"], d["precision"], d["threshold"], model)
+        expected = entry.get("sha256")
+        if not expected:
+            raise ModelIntegrityError(f"The model card gives no sha256 for '{shown}'; refusing to "
+                                      "load an unverified file.")
+        if model_card.sha256_file(path) != expected:
+            raise ModelIntegrityError(f"'{shown}' does not match its model card; refusing to load it.")
+        try:
+            d = json.loads(path.read_text())
+            mean = np.asarray(d["mean"], np.float64)
+            precision = np.asarray(d["precision"], np.float64)
+            threshold = float(d["threshold"])
+            ok = (mean.ndim == 1 and precision.shape == (len(mean), len(mean))
+                  and np.isfinite(mean).all() and np.isfinite(precision).all()
+                  and np.isfinite(threshold) and threshold > 0)
+        except (ValueError, KeyError, TypeError) as e:
+            raise ModelError(f"'{shown}' is not a valid out-of-distribution file ({e}).") from e
+        if not ok:
+            raise ModelError(f"'{shown}' has arrays of the wrong shape or non-finite values.")
+        return cls(mean, precision, threshold, model)
 
     # -- checking
     def _distances(self, f: np.ndarray) -> np.ndarray:

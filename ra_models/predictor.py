@@ -16,9 +16,12 @@ import numpy as np
 
 from . import model_card
 from .calibration import apply_temperature
-from .errors import ModelIntegrityError, ModelNotFoundError
+from .errors import InsufficientDataError, ModelError, ModelIntegrityError, ModelNotFoundError
 from .imaging import ImageMeta, IntakeLimits, read_image
 from .preprocess import XRAY_INPUT_SIZE, prepare_xray
+
+
+LAB_MARKERS = ("ESR", "CRP", "RF", "Anti-CCP")
 
 
 @dataclass(frozen=True)
@@ -71,21 +74,56 @@ class XrayResult:
                 "model": self.model.to_dict()}
 
 
-def _load_verified(model_dir: Path, verify: bool):
+def _shown(path: Path) -> str:
+    """A model file as error messages show it: folder/file, never the server's absolute path."""
+    return f"{path.parent.name}/{path.name}"
+
+
+def verify_listed_files(model_dir: Path, card: dict, required: tuple[str, ...] = ()) -> None:
+    """Every file the card lists with a sha256 must match it; ``required`` ones must exist."""
+    listed = {card.get("file", "model.keras"): card.get("sha256")}
+    if card.get("preprocessing_sha256"):
+        listed["preprocessing.json"] = card["preprocessing_sha256"]
+    for key in ("ood", "background"):
+        entry = card.get(key)
+        if isinstance(entry, dict) and entry.get("file"):
+            listed[entry["file"]] = entry.get("sha256")
+    for name in required:
+        listed.setdefault(name, None)
+    for name, expected in listed.items():
+        path = model_dir / name
+        if Path(name).name != name:
+            raise ModelIntegrityError(f"The model card names '{name}', which is not a file in "
+                                      "the model folder; refusing to load it.")
+        if not path.exists():
+            raise ModelNotFoundError(f"'{_shown(path)}', named by the model card, is missing.")
+        if not expected:
+            raise ModelIntegrityError(f"The model card gives no sha256 for '{_shown(path)}'; "
+                                      "refusing to load an unverified file.")
+        digest = model_card.sha256_file(path)
+        if digest != expected:
+            raise ModelIntegrityError(
+                f"'{_shown(path)}' does not match its model card (sha256 {digest[:12]}… ≠ "
+                f"{str(expected)[:12]}…). It was changed or corrupted; refusing to load it.")
+
+
+def _load_verified(model_dir: Path, verify: bool, required: tuple[str, ...] = ()):
     import keras
 
     card = model_card.load_card(model_dir)
     path = model_dir / card.get("file", "model.keras")
     if not path.exists():
-        raise ModelNotFoundError(f"Model file '{path}' named by the model card is missing.")
+        raise ModelNotFoundError(f"Model file '{_shown(path)}' named by the model card is missing.")
     if verify:
-        digest = model_card.sha256_file(path)
-        if digest != card.get("sha256"):
-            raise ModelIntegrityError(
-                f"Model file '{path}' does not match its model card (sha256 {digest[:12]}… ≠ "
-                f"{str(card.get('sha256'))[:12]}…). It was changed or corrupted; refusing to load it."
-            )
-    model = keras.saving.load_model(path, compile=False, safe_mode=True)
+        verify_listed_files(model_dir, card, required)
+    try:
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as e:  # noqa: BLE001 - Keras raises many types; all mean "cannot serve"
+        reason = str(e).split("\n")[0][:300]
+        if "safe_mode" in reason or "lambda" in reason.lower():
+            reason = ("it contains a Lambda layer or other code, which safe_mode refuses to "
+                      "execute")
+        raise ModelError(f"Model file '{_shown(path)}' could not be loaded: {reason}.") from e
     return card, model
 
 
@@ -208,13 +246,21 @@ class ClinicalPredictor:
         from .clinical.train import BACKGROUND_FILE, PREPROCESSOR_FILE
 
         model_dir = Path(model_dir)
-        card, model = _load_verified(model_dir, verify)
+        card, model = _load_verified(model_dir, verify, required=(PREPROCESSOR_FILE,))
         pre_path = model_dir / PREPROCESSOR_FILE
-        if verify and model_card.sha256_file(pre_path) != card.get("preprocessing_sha256"):
-            raise ModelIntegrityError(f"'{pre_path}' does not match its model card; refusing to load it.")
-        pre = LabPreprocessor.load(pre_path)
+        try:
+            pre = LabPreprocessor.load(pre_path)
+        except (ValueError, KeyError, TypeError, OSError) as e:
+            raise ModelError(f"'{_shown(pre_path)}' is not a valid lab preprocessing file ({e}); "
+                             "refusing to load the model.") from e
+        if len(pre.feature_names) != int(model.inputs[0].shape[-1]):
+            raise ModelError(f"'{_shown(pre_path)}' gives {len(pre.feature_names)} features but the "
+                             f"model takes {model.inputs[0].shape[-1]}; refusing to load it.")
         bg_path = model_dir / BACKGROUND_FILE
-        background = pd.read_csv(bg_path) if bg_path.exists() else None
+        try:
+            background = pd.read_csv(bg_path) if bg_path.exists() else None
+        except (ValueError, OSError) as e:
+            raise ModelError(f"'{_shown(bg_path)}' is not a readable table ({e}).") from e
         self = cls(model, card, pre, background, model_dir)
         self.predict_scaled(np.zeros((1, len(self.feature_names)), np.float32))  # trace once
         return self
@@ -242,6 +288,10 @@ class ClinicalPredictor:
         from .clinical.loader import validate_lab_values
 
         clean = validate_lab_values(values)
+        if all(clean.get(c) is None for c in LAB_MARKERS):
+            raise InsufficientDataError(
+                "Insufficient data: enter at least one of ESR, CRP, RF or Anti-CCP. Age and sex "
+                "alone say nothing about RA, so no probability is given.")
         p = float(self.predict_scaled(self.transform([clean]))[0])
         label, unc = _verdict(p, self.threshold, self.band)
         acr = acr_eular_2010(rf=clean["RF"], anti_ccp=clean["Anti-CCP"], crp=clean["CRP"],

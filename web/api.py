@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import Blueprint, jsonify, request
 
 from ra_models import DISCLAIMER, RAError
-from ra_models.errors import ImageTooLargeError, InvalidLabValuesError, ModelError
+from ra_models.errors import (
+    ImageTooLargeError,
+    InsufficientDataError,
+    InvalidLabValuesError,
+    ModelError,
+)
 
 from .services import services
 
@@ -23,6 +30,8 @@ def _ra_error(e: RAError):
         status = 503  # the server's model is missing or fails its integrity check
     elif isinstance(e, ImageTooLargeError):
         status = 413
+    elif isinstance(e, InsufficientDataError):
+        status = 422
     else:
         status = 400
     return _error(e.code, str(e), status, **extra)
@@ -30,7 +39,11 @@ def _ra_error(e: RAError):
 
 @api.get("/healthz")
 def healthz():
-    return jsonify(status="ok", models_loaded=services().loaded())
+    """200 only when both models load; otherwise 503 naming the model that is unavailable."""
+    status = services().status()
+    ok = all(m["available"] for m in status.values())
+    return jsonify(status="ok" if ok else "unavailable", models=status,
+                   models_loaded={k: v["available"] for k, v in status.items()}), (200 if ok else 503)
 
 
 @api.post("/api/v1/xray")
@@ -46,7 +59,7 @@ def xray():
 
 @api.post("/api/v1/clinical")
 def clinical():
-    payload = request.get_json(silent=True)
+    payload = _json_object()
     if not isinstance(payload, dict):
         return _error("invalid_json", "Send a JSON object such as {\"Age\": 55, \"Gender\": "
                       "\"Female\", \"ESR\": 30, \"CRP\": 12, \"RF\": 45, \"Anti-CCP\": 80}.")
@@ -54,3 +67,16 @@ def clinical():
     return jsonify(label=r.label, probability_ra=round(r.probability_ra, 4), threshold=r.threshold,
                    uncertain=r.uncertain, model=r.model.to_dict(), acr_eular=r.acr_eular.to_dict(),
                    warnings=list(r.warnings), disclaimer=DISCLAIMER)
+
+
+def _json_object():
+    """The request body as parsed JSON, or None when it is not JSON.
+
+    ``request.get_json`` lets a RecursionError (JSON nested 1,000 deep) through as a 500; a lab
+    payload is one flat object, so anything unparsable is simply not a valid payload.
+    """
+    raw = request.get_data(cache=False)
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        return None

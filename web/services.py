@@ -62,6 +62,19 @@ class Services:
     def loaded(self) -> dict:
         return {k: self._values[k] is not _UNSET for k in ("xray", "clinical")}
 
+    def status(self) -> dict:
+        """{name: {available, model | error}} for both models, loading them if needed."""
+        from ra_models.errors import ModelError
+
+        out = {}
+        for name in ("xray", "clinical"):
+            try:
+                info = getattr(self, name).info
+                out[name] = {"available": True, "model": info.to_dict()}
+            except ModelError as e:
+                out[name] = {"available": False, "error": {"code": e.code, "message": str(e)}}
+        return out
+
 
 def services() -> Services:
     return current_app.extensions[_KEY]

@@ -131,6 +131,34 @@ def labels_for(df: pd.DataFrame, task: str = "ra_vs_rest") -> tuple[pd.DataFrame
     return df.reset_index(drop=True), is_ra.to_numpy().astype(int)
 
 
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?")
+
+
+def parse_number(v) -> float | None:
+    """A JSON number or a plain ASCII decimal string -> float; anything else -> None.
+
+    Python's ``float()`` also takes "5_4", Arabic-Indic digits "٥٤", "nan", "infinity" and
+    integers of any size (which overflow); a lab value is none of those.
+    """
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int):
+        return float(v) if abs(v) < 10**15 else float("inf")
+    if isinstance(v, float):
+        return v
+    if isinstance(v, str):
+        t = v.strip()
+        if len(t) <= 40 and _DECIMAL.fullmatch(t):
+            return float(t)
+    return None
+
+
+def echo(v, n: int = 40) -> str:
+    """A user's value quoted back in a message, cut to ``n`` characters."""
+    text = repr(v) if not isinstance(v, str) else f"'{v}'"
+    return text if len(text) <= n else text[: n - 1] + "…'"
+
+
 def validate_lab_values(values: Mapping) -> dict:
     """Validate one patient's values (form or JSON). Returns a clean dict or raises
     :class:`InvalidLabValuesError` with one message per bad field.
@@ -144,7 +172,7 @@ def validate_lab_values(values: Mapping) -> dict:
     norm = normalise_gender(g) if g not in (None, "") else None
     if norm is None:
         problems["Gender"] = ("is required: Female or Male" if g in (None, "")
-                              else f"'{g}' is not one of Female/Male")
+                              else f"{echo(g)} is not one of Female/Male")
     clean["Gender"] = norm
     for col in ("Age", "ESR", "CRP", "RF", "Anti-CCP"):
         f = FEATURE_BY_NAME[col]
@@ -154,16 +182,12 @@ def validate_lab_values(values: Mapping) -> dict:
                 problems[col] = f"is required ({f.min:g}–{f.max:g} {f.unit})"
             clean[col] = None
             continue
-        if isinstance(v, bool):
-            problems[col] = f"must be a number in {f.unit}"
-            continue
-        try:
-            x = float(v)
-        except (TypeError, ValueError):
-            problems[col] = f"'{v}' is not a number ({f.unit})"
+        x = parse_number(v)
+        if x is None:
+            problems[col] = f"{echo(v)} is not a number ({f.unit}); write digits such as 12.5"
             continue
         if not math.isfinite(x) or not (f.min <= x <= f.max):
-            problems[col] = f"{v} is outside the allowed range {f.min:g}–{f.max:g} {f.unit}"
+            problems[col] = f"{echo(v)} is outside the allowed range {f.min:g}–{f.max:g} {f.unit}"
             continue
         clean[col] = x
     if problems:

@@ -129,10 +129,18 @@ class LabPreprocessor:
 
     @classmethod
     def from_json(cls, d: dict) -> LabPreprocessor:
-        if d.get("format") != "ra_models.lab_preprocessor/1":
+        if not isinstance(d, dict) or d.get("format") != "ra_models.lab_preprocessor/1":
             raise ValueError("not a lab preprocessor file")
-        self = cls(bool(d["missing_indicators"]))
-        n = len(d["features"])
+        self = cls(bool(d.get("missing_indicators")))
+        if list(d.get("features") or []) != self.feature_names:
+            raise ValueError(f"its features {d.get('features')} are not {self.feature_names}")
+        n = len(self.feature_names)
+        for key in ("impute_median", "scale_mean", "scale_std", "scale_var"):
+            arr = np.asarray(d.get(key), dtype=float)
+            if arr.shape != (n,) or not np.isfinite(arr).all():
+                raise ValueError(f"'{key}' must be {n} finite numbers")
+        if (np.asarray(d["scale_std"], float) <= 0).any():
+            raise ValueError("'scale_std' must be positive (a zero or negative scale)")
         imp = self.pipeline.named_steps["impute"]
         imp.statistics_ = np.asarray(d["impute_median"], float)
         imp.n_features_in_ = n
