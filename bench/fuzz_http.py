@@ -198,7 +198,7 @@ def slow_clients(server: Server, n_slow: int = 10, normal: int = 10,
                         data += _drain(s)
                         answers.append((int(data.split()[1]), data))
                         return
-                except (TimeoutError, socket.timeout):
+                except TimeoutError:
                     continue
                 except OSError:
                     break

@@ -44,9 +44,7 @@ def save_card(model_dir: str | Path, card: dict) -> Path:
 
 
 def load_card(model_dir: str | Path) -> dict:
-    from .errors import ModelNotFoundError
-
-    from .errors import ModelError
+    from .errors import ModelError, ModelNotFoundError
 
     path = Path(model_dir) / CARD_NAME
     shown = f"{path.parent.name}/{path.name}"

@@ -20,7 +20,6 @@ from .errors import InsufficientDataError, ModelError, ModelIntegrityError, Mode
 from .imaging import ImageMeta, IntakeLimits, read_image
 from .preprocess import XRAY_INPUT_SIZE, prepare_xray
 
-
 LAB_MARKERS = ("ESR", "CRP", "RF", "Anti-CCP")
 
 
