@@ -79,7 +79,7 @@ def cmd_evaluate(a) -> int:
         from .xray_eval import evaluate_xray
 
         m = evaluate_xray(a.model, a.data, a.report, cv=a.cv, seed=a.seed,
-                          faithfulness=not a.no_faithfulness)
+                          faithfulness=not a.no_faithfulness, update_card=a.update_card)
     else:
         from .clinical.evaluate import evaluate_clinical
 
@@ -151,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--cv", type=int, default=0, help="xray: k-fold cross-validation instead")
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--no-faithfulness", action="store_true")
+    ev.add_argument("--update-card", action="store_true",
+                    help="xray: also write the results into the model folder's card "
+                         "(otherwise only --report is written)")
     ev.set_defaults(func=cmd_evaluate)
 
     cp = sub.add_parser("compare", help="side-by-side comparison table")

@@ -31,7 +31,13 @@ def _data_note(manifest) -> str:
 
 def evaluate_xray(model_dir, data_dir, report_dir, *, cv: int = 0, seed: int = 0,
                   faithfulness: bool = True, max_faithfulness: int = 60,
-                  update_card: bool = True) -> dict:
+                  update_card: bool = False) -> dict:
+    """Evaluate on a labelled folder; write only under ``report_dir``.
+
+    The model folder (and so the card the apps show) changes only with ``update_card=True``
+    (``--update-card``, which ``make models`` passes): evaluating on your own test set must
+    never silently rewrite a shipped card.
+    """
     if cv:
         return cross_validate_xray(data_dir, report_dir, folds=cv, seed=seed)
     from .predictor import XrayPredictor

@@ -222,7 +222,9 @@ def _ra_case(rng, seed, s, age, sex, nuisance) -> PhantomSpec:
                 narrowing[j] = g
     # Swelling and periarticular osteopenia around the involved joints; in early disease they
     # are milder and often absent, so some early cases show little more than one small erosion.
-    involved = set(erosion) | {j for j in narrowing if j != "WRIST"}
+    # an ordered union: iterating a set of strings depends on PYTHONHASHSEED, and each joint
+    # draws from ``rng`` in this loop, so a set made images differ between processes
+    involved = list(dict.fromkeys([*erosion, *(j for j in narrowing if j != "WRIST")]))
     early = s < 0.3
     for j in involved:
         if j == "ULNA":
