@@ -49,7 +49,6 @@ def create_app(config: Mapping | None = None, *, xray_predictor=None, clinical_p
     app.config.from_mapping(
         SECRET_KEY=None,
         MAX_CONTENT_LENGTH=limits.max_bytes + 64 * 1024,  # the image limit plus form overhead
-        MAX_FORM_MEMORY_SIZE=64 * 1024,  # text fields (lab form): far more than any real value
         BODY_TIMEOUT=20.0,  # seconds for the whole request body to arrive (0: no deadline)
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_HTTPONLY=True,

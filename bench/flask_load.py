@@ -53,7 +53,7 @@ def main(n: int = 2000, clients: int = 8, workers: int = 2) -> str:
     port = free_port()
     env = {**os.environ, "RA_SECRET_KEY": secrets.token_hex(16), "TF_CPP_MIN_LOG_LEVEL": "2"}
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
-    proc = subprocess.Popen([gunicorn, "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+    proc = subprocess.Popen([gunicorn, "-c", "gunicorn.conf.py", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
                              "--timeout", "120", "flask_app:create_app()"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             start_new_session=True)

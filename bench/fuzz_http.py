@@ -131,9 +131,15 @@ class Server:
                 timeout: float = 60) -> tuple[int, dict, bytes]:
         c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         try:
-            c.request(method, path, body, headers or {})
-            r = c.getresponse()
-            return r.status, dict(r.getheaders()), r.read()
+            try:
+                c.request(method, path, body, headers or {})
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the server answered (and closed) before the body was sent: read it
+            try:
+                r = c.getresponse()
+                return r.status, dict(r.getheaders()), r.read()
+            except (OSError, http.client.HTTPException):
+                return 0, {}, b""  # counted as "other": no HTTP answer at all
         finally:
             c.close()
 

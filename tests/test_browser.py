@@ -110,7 +110,7 @@ def streamlit_url(model_env):
 def flask_url(model_env):
     port = free_port()
     env = {**model_env, "RA_SECRET_KEY": "browser-test"}
-    proc = _serve([str(Path(sys.executable).parent / "gunicorn"), "--workers", "2", "--bind",
+    proc = _serve([str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py", "--workers", "2", "--bind",
                    f"127.0.0.1:{port}", "flask_app:create_app()"], env,
                   f"http://127.0.0.1:{port}/healthz")
     yield f"http://127.0.0.1:{port}"

@@ -211,3 +211,10 @@ def test_fuzz_mutants_are_deterministic():
     b = fz.mutants(60, seed=3)
     assert [x[2] for x in a] == [x[2] for x in b]
     assert [x[2] for x in a] != [x[2] for x in fz.mutants(60, seed=4)]
+
+
+def test_streamlit_upload_limit_matches_the_intake():
+    import tomllib
+
+    cfg = tomllib.loads(open(os.path.join(ROOT, ".streamlit", "config.toml")).read())
+    assert cfg["server"]["maxUploadSize"] * 2**20 == IntakeLimits().max_bytes  # Streamlit: MiB

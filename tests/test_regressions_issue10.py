@@ -47,3 +47,19 @@ def test_evaluate_leaves_model_folder_unchanged(tiny_xray_dir, tiny_phantoms, tm
     after = _tree_digest(model)
     assert after["model_card.json"] != before["model_card.json"]
     assert after["model.keras"] == before["model.keras"]
+
+
+def test_evaluate_clinical_cli_runs(tiny_clinical_dir, tmp_path):
+    """The README's `evaluate clinical` command (it once crashed: module missing)."""
+    import json
+
+    from ra_models.cli import main
+
+    before = _tree_digest(tiny_clinical_dir)
+    assert main(["cohort", "--out", str(tmp_path / "c.csv"), "--n", "400", "--seed", "9"]) == 0
+    assert main(["evaluate", "clinical", "--model", str(tiny_clinical_dir), "--data",
+                 str(tmp_path / "c.csv"), "--report", str(tmp_path / "rep")]) == 0
+    m = json.loads((tmp_path / "rep" / "metrics.json").read_text())
+    assert m["n"] > 300 and 0.5 < m["roc_auc"] <= 1.0
+    assert (tmp_path / "rep" / "roc.png").stat().st_size > 1000
+    assert _tree_digest(tiny_clinical_dir) == before
