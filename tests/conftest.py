@@ -79,3 +79,17 @@ def tiny_clinical_predictor(tiny_clinical_dir):
 @pytest.fixture
 def lab_values():
     return {"Age": 54, "Gender": "Female", "ESR": 38, "CRP": 14, "RF": 65, "Anti-CCP": 120}
+
+
+@pytest.fixture
+def app(tiny_xray_predictor, tiny_clinical_predictor):
+    """The Flask app on the tiny models (test mode)."""
+    from flask_app import create_app
+
+    return create_app({"TESTING": True, "SECRET_KEY": "test"},
+                      xray_predictor=tiny_xray_predictor, clinical_predictor=tiny_clinical_predictor)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

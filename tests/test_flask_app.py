@@ -8,17 +8,6 @@ import pytest
 from flask_app import create_app
 
 
-@pytest.fixture
-def app(tiny_xray_predictor, tiny_clinical_predictor):
-    return create_app({"TESTING": True, "SECRET_KEY": "test"},
-                      xray_predictor=tiny_xray_predictor, clinical_predictor=tiny_clinical_predictor)
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
 def csrf_token(client, path):
     html = client.get(path).get_data(as_text=True)
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)

@@ -14,17 +14,6 @@ from bench import fuzz_intake as fz
 from flask_app import create_app
 
 
-@pytest.fixture
-def app(tiny_xray_predictor, tiny_clinical_predictor):
-    return create_app({"TESTING": True, "SECRET_KEY": "test"},
-                      xray_predictor=tiny_xray_predictor, clinical_predictor=tiny_clinical_predictor)
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
 def post_json(client, body: bytes):
     return client.post("/api/v1/clinical", data=body, content_type="application/json")
 
