@@ -3,7 +3,13 @@
 import streamlit as st
 
 from ra_models import ALLOWED_FORMATS, RAError
-from ui_common import disclaimer, get_clinical_predictor, get_xray_predictor, show_error
+from ui_common import (
+    disclaimer,
+    get_clinical_predictor,
+    get_ood_checker,
+    get_xray_predictor,
+    show_error,
+)
 
 st.title("Batch predictions")
 disclaimer()
@@ -25,7 +31,8 @@ if kind == "Hand radiographs":
     from ra_models.batch import batch_xray
 
     bar = st.progress(0.0)
-    df = batch_xray(get_xray_predictor(), [(f.name, f.getvalue()) for f in files], progress_cb(bar))
+    df = batch_xray(get_xray_predictor(), [(f.name, f.getvalue()) for f in files], progress_cb(bar),
+                    ood_checker=get_ood_checker())
 else:
     st.caption("Columns: Age, Gender, ESR (mm/h), CRP (mg/L), RF (IU/mL), Anti-CCP (U/mL); the "
                "Dataverse CSV works as it is. Empty cells = not measured.")
@@ -43,6 +50,11 @@ else:
 
 bad = df[df["error"] != ""]
 st.success(f"{len(df) - len(bad)} of {len(df)} processed.")
+if "assessable" in df:
+    n_na = int(df["assessable"].str.startswith("no").sum())
+    if n_na:
+        st.warning(f"{n_na} image(s) not assessable: unlike the films the model was trained on; "
+                   "no RA/Normal answer is given for them (see the 'assessable' column).")
 if len(bad):
     st.error(f"{len(bad)} item(s) could not be used:")
     st.dataframe(bad, hide_index=True)

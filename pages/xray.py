@@ -62,35 +62,46 @@ except RAError as e:
     show_error(e)
     st.stop()
 
-r = a.result
-probability_badge(r.probability_ra, r.threshold, r.uncertain, r.label)
-if a.ood is not None and a.ood.flagged:
-    st.warning("**This image looks unlike the hand radiographs the model was trained on** — "
-               + "; ".join(a.ood.reasons) + ". Treat the output and heatmap as meaningless "
-               "for this image.", icon=":material/block:")
-m1, m2, m3 = st.columns(3)
-m1.metric("Calibrated P(RA)", r.display_probability)
-m2.metric("Operating threshold", f"{r.threshold:.0%}")
-m3.metric("Model", f"{r.model.name} v{r.model.version}", help=f"sha256 {r.model.sha256}")
-
 from explain.cam import METHOD_LABELS, METHODS  # noqa: E402  (light import)
 from explain.overlay import overlay_heatmap  # noqa: E402
 
-c1, c2 = st.columns([1, 1])
-method = c1.radio("Explanation method", METHODS, format_func=METHOD_LABELS.get, horizontal=True,
-                  key="xray_method", help="Heatmap for the class RA. Score-CAM is slower.")
-alpha = c2.slider("Heatmap opacity", 0.0, 1.0, 0.45, 0.05, key="xray_alpha")
-heat = cam(data, method)
-rgb = overlay_heatmap(a.image, heat, alpha=alpha)
-left, right = st.columns(2)
-left.image(a.image, caption=f"{name} — as analysed", clamp=True, width="stretch")
-right.image(rgb, caption=f"{METHOD_LABELS[method]} (red = pushes towards RA; white outline = "
-            "top 20%)", width="stretch")
-faith = get_xray_predictor().card.get("faithfulness", {}).get("methods", {}).get(method, {})
-st.caption("A heatmap shows where the model's evidence is, not what the lesion is."
-           + (f" On synthetic RA test films, the peak of this method fell on a true RA sign in "
-              f"{faith['pointing_game']:.0%} of cases (Model cards page)."
-              if faith.get("pointing_game") is not None else ""))
+r = a.result
+if a.assessable:
+    probability_badge(r.probability_ra, r.threshold, r.uncertain, r.label)
+    details = st.container()
+else:  # no verdict on a film the model cannot judge; the numbers only inside a closed expander
+    st.error("**Not assessable** — this image looks unlike the hand radiographs the model was "
+             "trained on: " + "; ".join(a.ood.reasons) + ". No RA/Normal answer is given; upload "
+             "a posteroanterior hand radiograph.", icon=":material/block:")
+    details = st.expander("Details — not meaningful for this image", expanded=False)
+
+
+def show_output():
+    """Metrics, method choice and heatmap; returns (method, overlay) for the PDF report."""
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Calibrated P(RA)", r.display_probability)
+    m2.metric("Operating threshold", f"{r.threshold:.0%}")
+    m3.metric("Model", f"{r.model.name} v{r.model.version}", help=f"sha256 {r.model.sha256}")
+    c1, c2 = st.columns([1, 1])
+    method = c1.radio("Explanation method", METHODS, format_func=METHOD_LABELS.get, horizontal=True,
+                      key="xray_method", help="Heatmap for the class RA. Score-CAM is slower.")
+    alpha = c2.slider("Heatmap opacity", 0.0, 1.0, 0.45, 0.05, key="xray_alpha")
+    heat = cam(data, method)
+    rgb = overlay_heatmap(a.image, heat, alpha=alpha)
+    left, right = st.columns(2)
+    left.image(a.image, caption=f"{name} — as analysed", clamp=True, width="stretch")
+    right.image(rgb, caption=f"{METHOD_LABELS[method]} (red = pushes towards RA; white outline = "
+                "top 20%)", width="stretch")
+    faith = get_xray_predictor().card.get("faithfulness", {}).get("methods", {}).get(method, {})
+    st.caption("A heatmap shows where the model's evidence is, not what the lesion is."
+               + (f" On synthetic RA test films, the peak of this method fell on a true RA sign in "
+                  f"{faith['pointing_game']:.0%} of cases (Model cards page)."
+                  if faith.get("pointing_game") is not None else ""))
+    return method, rgb
+
+
+with details:
+    method, rgb = show_output()
 if a.meta is not None:
     with st.expander("Image details"):
         st.write({"format": a.meta.format, "size (w×h)": a.meta.original_size,

@@ -8,6 +8,9 @@ import numpy as np
 
 from .imaging import ImageMeta
 
+NOT_ASSESSABLE = "not_assessable"
+NOT_ASSESSABLE_TEXT = "Not assessable"
+
 
 @dataclass(frozen=True)
 class XrayAnalysis:
@@ -16,6 +19,22 @@ class XrayAnalysis:
     meta: ImageMeta | None
     result: object  # XrayResult
     ood: object | None  # OODResult
+
+    @property
+    def assessable(self) -> bool:
+        """False when the out-of-distribution check fired: no RA/Normal verdict is given."""
+        return not (self.ood is not None and self.ood.flagged)
+
+    @property
+    def label(self) -> str:
+        """"RA", "Normal", or :data:`NOT_ASSESSABLE` for a film the model cannot judge."""
+        return self.result.label if self.assessable else NOT_ASSESSABLE
+
+    def ood_dict(self) -> dict | None:
+        if self.ood is None:
+            return None
+        return {"flagged": bool(self.ood.flagged), "score": round(float(self.ood.distance), 3),
+                "threshold": round(float(self.ood.threshold), 3), "reasons": list(self.ood.reasons)}
 
 
 def analyse_xray(predictor, source, ood_checker=None) -> XrayAnalysis:

@@ -10,20 +10,30 @@ from .errors import RAError
 
 
 def batch_xray(predictor, items: Iterable[tuple[str, bytes]],
-               progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
-    """``items``: (name, bytes). Returns one row per item with either a result or an error."""
+               progress: Callable[[int, int], None] | None = None, ood_checker=None) -> pd.DataFrame:
+    """``items``: (name, bytes). One row per item with a result or an error; with an
+    ``ood_checker``, films the model cannot judge get the label "Not assessable" and the reason
+    in ``assessable`` (count them with ``(df.assessable != "yes").sum()``)."""
+    from .analysis import NOT_ASSESSABLE_TEXT, analyse_xray
+
     items = list(items)
     rows = []
+    cols = ["file", "label", "p_ra", "threshold", "assessable", "error"]
     for i, (name, data) in enumerate(items):
         try:
-            r = predictor.predict(data)
-            rows.append({"file": name, "label": r.display_label, "p_ra": round(r.probability_ra, 4),
-                         "threshold": r.threshold, "error": ""})
+            a = analyse_xray(predictor, data, ood_checker)
+            r = a.result
+            rows.append({"file": name,
+                         "label": r.display_label if a.assessable else NOT_ASSESSABLE_TEXT,
+                         "p_ra": round(r.probability_ra, 4), "threshold": r.threshold,
+                         "assessable": "yes" if a.assessable else "no: " + "; ".join(a.ood.reasons),
+                         "error": ""})
         except RAError as e:
-            rows.append({"file": name, "label": "", "p_ra": None, "threshold": None, "error": str(e)})
+            rows.append({"file": name, "label": "", "p_ra": None, "threshold": None,
+                         "assessable": "", "error": str(e)})
         if progress:
             progress(i + 1, len(items))
-    return pd.DataFrame(rows, columns=["file", "label", "p_ra", "threshold", "error"])
+    return pd.DataFrame(rows, columns=cols)
 
 
 def batch_clinical(predictor, data: bytes,

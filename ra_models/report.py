@@ -29,14 +29,18 @@ def case_report_pdf(image: np.ndarray, overlay_rgb: np.ndarray, result, *, metho
     ax2.axis("off")
     verdict = ("UNCERTAIN — close to the threshold" if result.uncertain
                else ("RA pattern" if result.label == "RA" else "No RA pattern"))
-    lines = [
+    lines = []
+    if ood_reasons:  # first line: no verdict on a film the model cannot judge
+        lines += ["NOT ASSESSABLE — this image is unlike the films the model was trained on:",
+                  "  " + "; ".join(ood_reasons) + ".",
+                  "  The probability and heatmap below are not meaningful for it."]
+        verdict = "withheld (not assessable)"
+    lines += [
         f"Model output: {verdict}",
         f"Calibrated P(RA) = {result.display_probability}   (operating threshold "
         f"{result.threshold:.0%})",
         f"Model: {result.model.name} v{result.model.version}   sha256 {result.model.sha256[:16]}…",
     ]
-    if ood_reasons:
-        lines.append("Out-of-distribution notice: " + "; ".join(ood_reasons))
     y = 0.41
     for ln in lines:
         fig.text(0.06, y, ln, fontsize=11)

@@ -93,3 +93,19 @@ def app(tiny_xray_predictor, tiny_clinical_predictor):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def at(monkeypatch, tiny_xray_dir, tiny_clinical_dir):
+    """The Streamlit app through AppTest, on the tiny models, after its first run."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("RA_XRAY_MODEL_DIR", str(tiny_xray_dir))
+    monkeypatch.setenv("RA_CLINICAL_MODEL_DIR", str(tiny_clinical_dir))
+    app = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "streamlit_app.py"),
+                            default_timeout=120)
+    app.run()
+    assert not app.exception
+    return app

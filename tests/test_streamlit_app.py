@@ -2,21 +2,8 @@
 
 from pathlib import Path
 
-import pytest
-from streamlit.testing.v1 import AppTest
-
 TIMEOUT = 120
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
-
-
-@pytest.fixture
-def at(monkeypatch, tiny_xray_dir, tiny_clinical_dir):
-    monkeypatch.setenv("RA_XRAY_MODEL_DIR", str(tiny_xray_dir))
-    monkeypatch.setenv("RA_CLINICAL_MODEL_DIR", str(tiny_clinical_dir))
-    app = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    app.run()
-    assert not app.exception
-    return app
 
 
 def texts(app) -> str:

@@ -52,9 +52,16 @@ def xray():
     if f is None:
         return _error("missing_file", "Send the image as multipart/form-data in a field named 'file'.")
     data = f.read()  # in memory only; never written to disk
-    r = services().xray.predict(data)
-    return jsonify(label=r.label, probability_ra=round(r.probability_ra, 4), threshold=r.threshold,
-                   uncertain=r.uncertain, model=r.model.to_dict(), disclaimer=DISCLAIMER)
+    from ra_models.analysis import analyse_xray
+
+    svc = services()
+    a = analyse_xray(svc.xray, data, svc.ood)
+    r = a.result
+    # On a film the model cannot judge, the verdict is withheld: label "not_assessable";
+    # probability_ra stays for experts but is not meaningful (see ood.reasons).
+    return jsonify(label=a.label, assessable=a.assessable, probability_ra=round(r.probability_ra, 4),
+                   threshold=r.threshold, uncertain=r.uncertain, ood=a.ood_dict(),
+                   model=r.model.to_dict(), disclaimer=DISCLAIMER)
 
 
 @api.post("/api/v1/clinical")

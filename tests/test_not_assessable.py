@@ -1,0 +1,83 @@
+"""Issue 10 §2: no RA/Normal verdict on a film the model cannot judge, on every surface."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import numpy as np
+import pytest
+from PIL import Image
+
+
+@pytest.fixture(scope="module")
+def colour_photo() -> bytes:
+    """A colour photograph-like image: the OOD check flags colour images deterministically."""
+    rng = np.random.default_rng(4)
+    arr = (rng.random((160, 200, 3)) * 255).astype(np.uint8)
+    arr[..., 0] = 200  # strongly coloured
+    buf = io.BytesIO()
+    Image.fromarray(arr, "RGB").save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_analysis_withholds_label(tiny_xray_predictor, tiny_xray_dir, colour_photo, phantom_png):
+    from ra_models.analysis import NOT_ASSESSABLE, analyse_xray
+    from ra_models.ood import OODChecker
+
+    ood = OODChecker.load(tiny_xray_dir)
+    a = analyse_xray(tiny_xray_predictor, colour_photo, ood)
+    assert not a.assessable and a.label == NOT_ASSESSABLE
+    assert any("colour" in r for r in a.ood_dict()["reasons"])
+    b = analyse_xray(tiny_xray_predictor, phantom_png, None)
+    assert b.assessable and b.label in ("RA", "Normal")
+
+
+def test_api_says_not_assessable(client, colour_photo):
+    r = client.post("/api/v1/xray", data={"file": (io.BytesIO(colour_photo), "photo.png")},
+                    content_type="multipart/form-data")
+    assert r.status_code == 200
+    body = r.get_json()
+    assert body["label"] == "not_assessable" and body["assessable"] is False
+    assert body["ood"]["flagged"] is True and body["ood"]["reasons"]
+    assert {"score", "threshold"} <= set(body["ood"])
+
+
+def test_api_hand_film_keeps_its_verdict_and_ood_block(client, phantom_png):
+    body = client.post("/api/v1/xray", data={"file": (io.BytesIO(phantom_png), "hand.png")},
+                       content_type="multipart/form-data").get_json()
+    assert body["ood"] is not None and "flagged" in body["ood"]
+    if not body["ood"]["flagged"]:
+        assert body["label"] in ("RA", "Normal") and body["assessable"] is True
+
+
+def test_flask_page_withholds_verdict(client, colour_photo):
+    html = client.get("/xray").get_data(as_text=True)
+    tok = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    r = client.post("/xray", data={"csrf_token": tok, "file": (io.BytesIO(colour_photo), "photo.png")},
+                    content_type="multipart/form-data")
+    page = r.get_data(as_text=True)
+    assert r.status_code == 200 and "Not assessable" in page
+    assert "Predicted class" not in page
+    assert "<details>" in page and "not meaningful for this image" in page
+
+
+def test_batch_marks_and_counts_not_assessable(tiny_xray_predictor, tiny_xray_dir, colour_photo,
+                                               phantom_png):
+    from ra_models.batch import batch_xray
+    from ra_models.ood import OODChecker
+
+    df = batch_xray(tiny_xray_predictor, [("photo.png", colour_photo), ("hand.png", phantom_png)],
+                    ood_checker=OODChecker.load(tiny_xray_dir))
+    row = df.set_index("file").loc["photo.png"]
+    assert row["label"] == "Not assessable" and row["assessable"].startswith("no: ")
+    assert (df["assessable"].str.startswith("no")).sum() >= 1
+
+
+def test_streamlit_page_replaces_banner(at, colour_photo):
+    at.switch_page("pages/xray.py").run()
+    at.file_uploader(key="xray_upload").set_value(("photo.png", colour_photo, "image/png")).run()
+    assert not at.exception
+    assert any("Not assessable" in e.value for e in at.error)
+    assert not any("RA pattern" in x.value for x in [*at.error, *at.success, *at.warning])
+    assert any(e.label == "Details — not meaningful for this image" for e in at.expander)
