@@ -11,12 +11,12 @@ from ra_models import DISCLAIMER  # noqa: E402
 st.set_page_config(page_title="RA decision support", page_icon=":material/radiology:", layout="wide")
 
 PAGES = [
-    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("pages/xray.py", title="X-ray", icon=":material/radiology:"),
-    st.Page("pages/clinical.py", title="Clinical labs", icon=":material/labs:"),
-    st.Page("pages/teaching.py", title="Teaching", icon=":material/school:"),
-    st.Page("pages/model_cards.py", title="Model cards & performance", icon=":material/monitoring:"),
-    st.Page("pages/batch.py", title="Batch", icon=":material/table_view:"),
+    st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("app_pages/xray.py", title="X-ray", icon=":material/radiology:"),
+    st.Page("app_pages/clinical.py", title="Clinical labs", icon=":material/labs:"),
+    st.Page("app_pages/teaching.py", title="Teaching", icon=":material/school:"),
+    st.Page("app_pages/model_cards.py", title="Model cards & performance", icon=":material/monitoring:"),
+    st.Page("app_pages/batch.py", title="Batch", icon=":material/table_view:"),
 ]
 
 nav = st.navigation(PAGES)

@@ -1,6 +1,6 @@
 """Streamlit-side helpers shared by the pages: cached model loading and error translation.
 
-This is the only module (with ``pages/`` and ``streamlit_app.py``) that imports streamlit;
+This is the only module (with ``app_pages/`` and ``streamlit_app.py``) that imports streamlit;
 ``ra_models`` and ``explain`` stay UI-free. Cache keys depend on the function, so every page
 must use these wrappers (a copy per page would load the models once per page).
 """

@@ -21,7 +21,7 @@ def main(repeat: int = 15) -> str:
     at = AppTest.from_file(APP, default_timeout=300)
     at.run()
     home = time.perf_counter() - t
-    at.switch_page("pages/xray.py").run()
+    at.switch_page("app_pages/xray.py").run()
     at.radio(key="xray_source").set_value("Use a shipped sample").run()
     first = []
     t = time.perf_counter()

@@ -109,3 +109,18 @@ def at(monkeypatch, tiny_xray_dir, tiny_clinical_dir):
     app.run()
     assert not app.exception
     return app
+
+
+@pytest.fixture(scope="session")
+def in_distribution_png(tiny_xray_predictor, tiny_xray_dir, tiny_phantoms) -> bytes:
+    """The tiny model's most typical training film (lowest OOD distance): always assessable."""
+    from pathlib import Path
+
+    from ra_models.ood import OODChecker
+
+    files = sorted(Path(tiny_phantoms).rglob("*.png"))
+    files = [f for f in files if "masks" not in f.parts]
+    ood = OODChecker.load(tiny_xray_dir)
+    x = np.stack([tiny_xray_predictor.prepare(f.read_bytes())[1] for f in files])
+    best = files[int(np.argmin(ood.distances(tiny_xray_predictor.model, x)))]
+    return best.read_bytes()

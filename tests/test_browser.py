@@ -166,3 +166,25 @@ def test_flask_upload_flow(browser, flask_url):
     page.wait_for_selector("#CRP-err")
     save_shot(page, "flask-labs-error.png")
     page.close()
+
+
+def test_deep_link_on_a_cold_server_shows_the_app_frame(browser, model_env):
+    """Fresh `streamlit run`, first request /xray: the sidebar shows the page titles and the
+    synthetic-data banner, as it does when Home was opened first (issue 10)."""
+    port = free_port()
+    proc = _serve([sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+                   "--server.headless", "true", "--server.port", str(port),
+                   "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+                  model_env, f"http://127.0.0.1:{port}/_stcore/health")
+    try:
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        page.goto(f"http://127.0.0.1:{port}/xray", wait_until="networkidle")
+        page.get_by_text("Demo models trained on synthetic data", exact=False).first.wait_for(
+            timeout=60_000)
+        nav = page.locator("[data-testid='stSidebarNav']").inner_text(timeout=30_000)
+        assert "Clinical labs" in nav and "Model cards & performance" in nav
+        assert "model_cards" not in nav and "xray" not in nav.lower().replace("x-ray", "")
+        save_shot(page, "streamlit-deep-link.png")
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)

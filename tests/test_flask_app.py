@@ -23,12 +23,14 @@ def test_home_and_headers(client):
     assert r.headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_xray_upload_flow(client, phantom_png):
+def test_xray_upload_flow(client, in_distribution_png):
     tok = csrf_token(client, "/xray")
-    r = client.post("/xray", data={"csrf_token": tok, "file": (io.BytesIO(phantom_png), "hand.png")},
+    r = client.post("/xray", data={"csrf_token": tok,
+                                   "file": (io.BytesIO(in_distribution_png), "hand.png")},
                     content_type="multipart/form-data")
     html = r.get_data(as_text=True)
     assert r.status_code == 200, html
+    assert "Not assessable" not in html
     assert "Predicted class" in html and "Confidence (calibrated P(RA))" in html
     assert "data:image/png;base64," in html  # Grad-CAM figure
     assert "not a diagnosis" in html

@@ -225,4 +225,5 @@ def test_large_valid_upload_through_gunicorn(server):
     body, ctype = fh.multipart(fz.tiff_ifd_chain(100_000), "big.tif")
     status, _, data = server.request("POST", "/api/v1/xray", body, {"Content-Type": ctype})
     assert status == 200, data[:300]
-    assert json.loads(data)["label"] in ("RA", "Normal")
+    # a 64×64 gradient is no hand film: the shipped model's OOD check withholds the verdict
+    assert json.loads(data)["label"] in ("RA", "Normal", "not_assessable")

@@ -31,7 +31,7 @@ def test_home_does_not_import_tensorflow():
 
 
 def test_xray_sample_shows_probability_and_heatmap(at):
-    at.switch_page("pages/xray.py").run()
+    at.switch_page("app_pages/xray.py").run()
     at.radio(key="xray_source").set_value("Use a shipped sample").run()
     assert not at.exception
     labels = [m.label for m in at.metric]
@@ -44,7 +44,7 @@ def test_xray_sample_shows_probability_and_heatmap(at):
 
 
 def test_xray_upload_and_bad_upload(at, phantom_png):
-    at.switch_page("pages/xray.py").run()
+    at.switch_page("app_pages/xray.py").run()
     at.file_uploader(key="xray_upload").set_value(("hand.png", phantom_png, "image/png")).run()
     assert not at.exception
     assert any(m.label == "Calibrated P(RA)" for m in at.metric)
@@ -54,7 +54,7 @@ def test_xray_upload_and_bad_upload(at, phantom_png):
 
 
 def test_clinical_form_shap_and_acr(at):
-    at.switch_page("pages/clinical.py").run()
+    at.switch_page("app_pages/clinical.py").run()
     assert not at.exception
     at.number_input(key="lab_RF").set_value(150).run()
     at.number_input(key="lab_small").set_value(6).run()
@@ -74,7 +74,7 @@ def test_clinical_form_shap_and_acr(at):
 
 
 def test_teaching_explorer_and_quiz(at):
-    at.switch_page("pages/teaching.py").run()
+    at.switch_page("app_pages/teaching.py").run()
     assert not at.exception
     assert any(m.label == "Grad-CAM peak on a true sign?" for m in at.metric)
     at.toggle(key="t_quiz").set_value(True).run()
@@ -87,13 +87,13 @@ def test_teaching_explorer_and_quiz(at):
 
 
 def test_model_cards_page(at):
-    at.switch_page("pages/model_cards.py").run()
+    at.switch_page("app_pages/model_cards.py").run()
     assert not at.exception
     assert "synthetic" in texts(at)
 
 
 def test_batch_page_lists_bad_rows(at):
-    at.switch_page("pages/batch.py").run()
+    at.switch_page("app_pages/batch.py").run()
     at.radio(key="b_kind").set_value("CSV of patients").run()
     csv = b"Age,Gender,ESR,CRP,RF,Anti-CCP\n55,Female,30,12,80,200\n40,Robot,10,1,5,2\n"
     at.file_uploader(key="b_csv").set_value(("p.csv", csv, "text/csv")).run()

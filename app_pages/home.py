@@ -26,11 +26,11 @@ Train on your own data with `python -m ra_models train …` — see the README.
 st.subheader("Pages")
 cols = st.columns(3)
 links = [
-    ("pages/xray.py", "X-ray", ":material/radiology:", "Upload a hand film or pick a sample."),
-    ("pages/clinical.py", "Clinical labs", ":material/labs:", "Lab values → probability, SHAP, ACR/EULAR."),
-    ("pages/teaching.py", "Teaching", ":material/school:", "Phantom explorer and quiz."),
-    ("pages/model_cards.py", "Model cards & performance", ":material/monitoring:", "Metrics, plots, limits."),
-    ("pages/batch.py", "Batch", ":material/table_view:", "Many images or a CSV of patients."),
+    ("app_pages/xray.py", "X-ray", ":material/radiology:", "Upload a hand film or pick a sample."),
+    ("app_pages/clinical.py", "Clinical labs", ":material/labs:", "Lab values → probability, SHAP, ACR/EULAR."),
+    ("app_pages/teaching.py", "Teaching", ":material/school:", "Phantom explorer and quiz."),
+    ("app_pages/model_cards.py", "Model cards & performance", ":material/monitoring:", "Metrics, plots, limits."),
+    ("app_pages/batch.py", "Batch", ":material/table_view:", "Many images or a CSV of patients."),
 ]
 for i, (path, title, icon, text) in enumerate(links):
     with cols[i % 3]:
