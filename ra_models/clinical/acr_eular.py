@@ -16,7 +16,9 @@ CRP ULN 10 mg/L, ESR ULN age/2 (men) and (age + 10)/2 (women) mm/h (Miller 1983)
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 
 @dataclass(frozen=True)
@@ -65,12 +67,31 @@ def esr_uln(age: float, gender: str | None) -> float:
     return (age + 10) / 2 if gender != "Male" else age / 2
 
 
+def _known(value):
+    """None for a missing value: None or NaN (NaN is "not measured", never a titre)."""
+    if value is None:
+        return None
+    v = float(value)
+    return None if math.isnan(v) else v
+
+
+def _exact(x: float) -> Fraction | float:
+    """The decimal a person typed, exactly: 3.6 is 36/10, so 3.6 ≤ 3 × 1.2 holds (in binary
+    floating point 3 * 1.2 = 3.5999…96 and 3.6 would score as high positive)."""
+    return Fraction(repr(float(x))) if math.isfinite(x) else float(x)
+
+
+def _gt(value: float, limit) -> bool:
+    limit = limit if isinstance(limit, Fraction) else _exact(limit)
+    return _exact(value) > limit
+
+
 def _sero_level(value: float | None, uln: float) -> int | None:
     if value is None:
         return None
-    if value <= uln:
+    if not _gt(value, uln):
         return 0
-    return 2 if value <= 3 * uln else 3
+    return 2 if not _gt(value, 3 * _exact(uln)) else 3
 
 
 def _joint_points(small: int | None, large: int | None) -> tuple[int, str] | None:
@@ -96,7 +117,11 @@ def acr_eular_2010(*, rf: float | None = None, anti_ccp: float | None = None,
                    gender: str | None = None, small_joints: int | None = None,
                    large_joints: int | None = None, symptom_weeks: float | None = None,
                    uln: ULN = ULN()) -> AcrEularResult:
-    """Score the criteria from whatever is known; unassessed domains are listed in ``missing``."""
+    """Score the criteria from whatever is known; unassessed domains are listed in ``missing``.
+
+    None and NaN both mean "not measured". Limits are compared exactly on the decimal values
+    given (a value of exactly 3 × ULN is low positive, whatever the ULN's decimals)."""
+    rf, anti_ccp, crp, esr, age = map(_known, (rf, anti_ccp, crp, esr, age))
     items: list[Item] = []
     missing: list[str] = []
     score = 0
@@ -134,8 +159,8 @@ def acr_eular_2010(*, rf: float | None = None, anti_ccp: float | None = None,
     esr_limit = None
     if esr is not None:
         esr_limit = uln.esr if uln.esr is not None else (esr_uln(age, gender) if age is not None else None)
-    crp_abn = None if crp is None else crp > uln.crp
-    esr_abn = None if esr is None or esr_limit is None else esr > esr_limit
+    crp_abn = None if crp is None else _gt(crp, uln.crp)
+    esr_abn = None if esr is None or esr_limit is None else _gt(esr, esr_limit)
     if crp_abn is None and esr_abn is None:
         missing.append("CRP or ESR" + (" (ESR needs age)" if esr is not None and age is None else ""))
         headroom += 1
