@@ -8,31 +8,14 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import os
-import secrets
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
-import uuid
 from pathlib import Path
 
 from bench.common import median, p, table
+from bench.server import Server, children, multipart
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def children(pid: int) -> list[int]:
-    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
-    return [int(x) for x in out.split()]
 
 
 def rss_mb(pid: int) -> float:
@@ -42,33 +25,9 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def multipart(data: bytes, name: str = "hand.png") -> tuple[bytes, str]:
-    b = uuid.uuid4().hex
-    body = (f"--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
-            f"Content-Type: image/png\r\n\r\n").encode() + data + f"\r\n--{b}--\r\n".encode()
-    return body, f"multipart/form-data; boundary={b}"
-
-
 def main(n: int = 2000, clients: int = 8, workers: int = 2) -> str:
-    port = free_port()
-    env = {**os.environ, "RA_SECRET_KEY": secrets.token_hex(16), "TF_CPP_MIN_LOG_LEVEL": "2"}
-    gunicorn = str(Path(sys.executable).parent / "gunicorn")
-    proc = subprocess.Popen([gunicorn, "-c", "gunicorn.conf.py", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-                             "--timeout", "120", "flask_app:create_app()"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
-    try:
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                c.request("GET", "/healthz")
-                if c.getresponse().status == 200 and len(children(proc.pid)) >= workers:
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            raise SystemExit("gunicorn did not start")
+    with Server(env={"GUNICORN_TIMEOUT": "120"}, workers=workers) as srv:
+        port, proc = srv.port, srv.proc
         body, ctype = multipart((ROOT / "assets/samples/ra-established.png").read_bytes())
         # Warm every worker (model load, first traces, allocator pools) with concurrent
         # traffic so both workers get requests, then measure.
@@ -83,7 +42,7 @@ def main(n: int = 2000, clients: int = 8, workers: int = 2) -> str:
             th.start()
         for th in warmers:
             th.join()
-        pids = children(proc.pid)
+        pids = sorted(children(proc.pid))
         rss_before = {q: rss_mb(q) for q in pids}
         lat: list[float] = []
         errors = [0]
@@ -115,9 +74,6 @@ def main(n: int = 2000, clients: int = 8, workers: int = 2) -> str:
             th.join()
         wall = time.perf_counter() - t0
         rss_after = {q: rss_mb(q) for q in pids}
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
     growth = max((rss_after[q] - rss_before[q]) / rss_before[q] for q in pids)
     total = per_client * clients
     return table("Flask under load (gunicorn, loopback)", ["measure", "result", "goal"], [
@@ -128,7 +84,7 @@ def main(n: int = 2000, clients: int = 8, workers: int = 2) -> str:
         ["worker RSS before → after",
          ", ".join(f"{rss_before[q]:.0f} → {rss_after[q]:.0f} MB" for q in pids), ""],
         ["max RSS growth", f"{growth:+.1%}", "< 5%"],
-    ], note=f"{workers} sync workers.")
+    ], note=f"{workers} gthread workers (gunicorn.conf.py).")
 
 
 if __name__ == "__main__":

@@ -67,33 +67,21 @@ def _png16() -> bytes:
 
 def dicom_bytes(img: np.ndarray | None = None, *, transfer_syntax: str | None = None,
                 monochrome1: bool = False, bits: int = 12, window: bool = True) -> bytes:
-    """A small synthetic CR DICOM with fixed UIDs (deterministic bytes)."""
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian
+    """A small synthetic CR DICOM with fixed UIDs (deterministic bytes), with rescale and
+    window tags, optionally compressed."""
+    import pydicom
+
+    from ra_models.synthetic.dataset import write_dicom
 
     img = _gradient() if img is None else img
+    buf = io.BytesIO()
+    write_dicom(buf, img, monochrome1=monochrome1, bits=bits,
+                instance_uid="1.2.826.0.1.3680043.8.498.1")
+    ds = pydicom.dcmread(io.BytesIO(buf.getvalue()))
     maxv = (1 << bits) - 1
-    px = np.round(np.clip(img, 0, 1) * maxv).astype(np.uint16)
-    if monochrome1:
-        px = (maxv - px).astype(np.uint16)
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.1"
-    meta.MediaStorageSOPInstanceUID = "1.2.826.0.1.3680043.8.498.1"
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
-    ds.Modality, ds.BodyPartExamined = "CR", "HAND"
-    ds.PatientID, ds.PatientName = "PHANTOM", "Synthetic^Phantom"
-    ds.Rows, ds.Columns = px.shape
-    ds.SamplesPerPixel = 1
-    ds.PhotometricInterpretation = "MONOCHROME1" if monochrome1 else "MONOCHROME2"
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit = 16, bits, bits - 1
-    ds.PixelRepresentation = 0
     ds.RescaleSlope, ds.RescaleIntercept = 1, 0
     if window:
         ds.WindowCenter, ds.WindowWidth = maxv // 2, maxv
-    ds.PixelData = px.tobytes()
     if transfer_syntax == "jpeg":  # 8-bit baseline JPEG, encapsulated by hand
         from PIL import Image
         from pydicom.encaps import encapsulate

@@ -35,6 +35,33 @@ def software_versions() -> dict:
     return out
 
 
+def shown_path(path: str | Path) -> str:
+    """A model file as messages show it: folder/file, never the server's absolute path."""
+    path = Path(path)
+    return f"{path.parent.name}/{path.name}"
+
+
+def verify_file(model_dir: str | Path, name: str, expected: str | None) -> Path:
+    """``model_dir/name`` must exist and match the sha256 its card gives; returns the path."""
+    from .errors import ModelIntegrityError, ModelNotFoundError
+
+    path = Path(model_dir) / name
+    if Path(name).name != name:
+        raise ModelIntegrityError(f"The model card names '{name}', which is not a file in the "
+                                  "model folder; refusing to load it.")
+    if not path.exists():
+        raise ModelNotFoundError(f"'{shown_path(path)}', named by the model card, is missing.")
+    if not expected:
+        raise ModelIntegrityError(f"The model card gives no sha256 for '{shown_path(path)}'; "
+                                  "refusing to load an unverified file.")
+    digest = sha256_file(path)
+    if digest != expected:
+        raise ModelIntegrityError(
+            f"'{shown_path(path)}' does not match its model card (sha256 {digest[:12]}… ≠ "
+            f"{str(expected)[:12]}…). It was changed or corrupted; refusing to load it.")
+    return path
+
+
 def save_card(model_dir: str | Path, card: dict) -> Path:
     model_dir = Path(model_dir)
     path = model_dir / CARD_NAME
@@ -47,7 +74,7 @@ def load_card(model_dir: str | Path) -> dict:
     from .errors import ModelError, ModelNotFoundError
 
     path = Path(model_dir) / CARD_NAME
-    shown = f"{path.parent.name}/{path.name}"
+    shown = shown_path(path)
     if not path.exists():
         raise ModelNotFoundError(f"No model card at '{shown}'. Train a model or point to a model folder.")
     try:

@@ -71,21 +71,14 @@ class OODChecker:
     def load(cls, model_dir: str | Path, model=None) -> OODChecker | None:
         """The checker saved beside a model, or None; its sha256 must match the model card."""
         from . import model_card
-        from .errors import ModelError, ModelIntegrityError
+        from .errors import ModelError
 
         path = Path(model_dir) / OOD_FILE
-        shown = f"{path.parent.name}/{path.name}"
+        shown = model_card.shown_path(path)
         entry = model_card.load_card(model_dir).get("ood") or {}
-        if not path.exists():
-            if entry.get("file"):
-                raise ModelIntegrityError(f"'{shown}', named by the model card, is missing.")
+        if not path.exists() and not entry.get("file"):
             return None
-        expected = entry.get("sha256")
-        if not expected:
-            raise ModelIntegrityError(f"The model card gives no sha256 for '{shown}'; refusing to "
-                                      "load an unverified file.")
-        if model_card.sha256_file(path) != expected:
-            raise ModelIntegrityError(f"'{shown}' does not match its model card; refusing to load it.")
+        model_card.verify_file(model_dir, OOD_FILE, entry.get("sha256"))
         try:
             d = json.loads(path.read_text())
             mean = np.asarray(d["mean"], np.float64)

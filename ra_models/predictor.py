@@ -16,11 +16,10 @@ import numpy as np
 
 from . import model_card
 from .calibration import apply_temperature
-from .errors import InsufficientDataError, ModelError, ModelIntegrityError, ModelNotFoundError
+from .clinical.schema import LAB_MARKERS
+from .errors import InsufficientDataError, ModelError, ModelNotFoundError
 from .imaging import ImageMeta, IntakeLimits, read_image
 from .preprocess import XRAY_INPUT_SIZE, prepare_xray
-
-LAB_MARKERS = ("ESR", "CRP", "RF", "Anti-CCP")
 
 
 @dataclass(frozen=True)
@@ -73,11 +72,6 @@ class XrayResult:
                 "model": self.model.to_dict()}
 
 
-def _shown(path: Path) -> str:
-    """A model file as error messages show it: folder/file, never the server's absolute path."""
-    return f"{path.parent.name}/{path.name}"
-
-
 def verify_listed_files(model_dir: Path, card: dict, required: tuple[str, ...] = ()) -> None:
     """Every file the card lists with a sha256 must match it; ``required`` ones must exist."""
     listed = {card.get("file", "model.keras"): card.get("sha256")}
@@ -90,20 +84,7 @@ def verify_listed_files(model_dir: Path, card: dict, required: tuple[str, ...] =
     for name in required:
         listed.setdefault(name, None)
     for name, expected in listed.items():
-        path = model_dir / name
-        if Path(name).name != name:
-            raise ModelIntegrityError(f"The model card names '{name}', which is not a file in "
-                                      "the model folder; refusing to load it.")
-        if not path.exists():
-            raise ModelNotFoundError(f"'{_shown(path)}', named by the model card, is missing.")
-        if not expected:
-            raise ModelIntegrityError(f"The model card gives no sha256 for '{_shown(path)}'; "
-                                      "refusing to load an unverified file.")
-        digest = model_card.sha256_file(path)
-        if digest != expected:
-            raise ModelIntegrityError(
-                f"'{_shown(path)}' does not match its model card (sha256 {digest[:12]}… ≠ "
-                f"{str(expected)[:12]}…). It was changed or corrupted; refusing to load it.")
+        model_card.verify_file(model_dir, name, expected)
 
 
 def _load_verified(model_dir: Path, verify: bool, required: tuple[str, ...] = ()):
@@ -112,7 +93,7 @@ def _load_verified(model_dir: Path, verify: bool, required: tuple[str, ...] = ()
     card = model_card.load_card(model_dir)
     path = model_dir / card.get("file", "model.keras")
     if not path.exists():
-        raise ModelNotFoundError(f"Model file '{_shown(path)}' named by the model card is missing.")
+        raise ModelNotFoundError(f"Model file '{model_card.shown_path(path)}' named by the model card is missing.")
     if verify:
         verify_listed_files(model_dir, card, required)
     try:
@@ -122,7 +103,7 @@ def _load_verified(model_dir: Path, verify: bool, required: tuple[str, ...] = ()
         if "safe_mode" in reason or "lambda" in reason.lower():
             reason = ("it contains a Lambda layer or other code, which safe_mode refuses to "
                       "execute")
-        raise ModelError(f"Model file '{_shown(path)}' could not be loaded: {reason}.") from e
+        raise ModelError(f"Model file '{model_card.shown_path(path)}' could not be loaded: {reason}.") from e
     return card, model
 
 
@@ -250,16 +231,16 @@ class ClinicalPredictor:
         try:
             pre = LabPreprocessor.load(pre_path)
         except (ValueError, KeyError, TypeError, OSError) as e:
-            raise ModelError(f"'{_shown(pre_path)}' is not a valid lab preprocessing file ({e}); "
+            raise ModelError(f"'{model_card.shown_path(pre_path)}' is not a valid lab preprocessing file ({e}); "
                              "refusing to load the model.") from e
         if len(pre.feature_names) != int(model.inputs[0].shape[-1]):
-            raise ModelError(f"'{_shown(pre_path)}' gives {len(pre.feature_names)} features but the "
+            raise ModelError(f"'{model_card.shown_path(pre_path)}' gives {len(pre.feature_names)} features but the "
                              f"model takes {model.inputs[0].shape[-1]}; refusing to load it.")
         bg_path = model_dir / BACKGROUND_FILE
         try:
             background = pd.read_csv(bg_path) if bg_path.exists() else None
         except (ValueError, OSError) as e:
-            raise ModelError(f"'{_shown(bg_path)}' is not a readable table ({e}).") from e
+            raise ModelError(f"'{model_card.shown_path(bg_path)}' is not a readable table ({e}).") from e
         self = cls(model, card, pre, background, model_dir)
         self.predict_scaled(np.zeros((1, len(self.feature_names)), np.float32))  # trace once
         return self

@@ -11,6 +11,7 @@ import pytest
 
 from bench import fuzz_http as fh
 from bench import fuzz_intake as fz
+from bench.server import Server, multipart
 from flask_app import create_app
 
 
@@ -202,7 +203,7 @@ def test_lambda_layer_refused_by_safe_mode_is_503(tmp_path, tiny_xray_dir, tiny_
 # ---------------------------------------------------------------- gunicorn, for real
 @pytest.fixture(scope="module")
 def server():
-    with fh.Server(env={"RA_BODY_TIMEOUT": "4"}) as srv:
+    with Server(env={"RA_BODY_TIMEOUT": "4"}) as srv:
         yield srv
 
 
@@ -222,7 +223,7 @@ def test_slow_clients_get_408_json_and_do_not_starve_the_server(server):
 def test_large_valid_upload_through_gunicorn(server):
     """An 11 MB TIFF (100,000 IFDs) over real HTTP: answered 200 (a 64 KB form-memory limit
     once turned every multi-megabyte upload into a 413 behind gunicorn only)."""
-    body, ctype = fh.multipart(fz.tiff_ifd_chain(100_000), "big.tif")
+    body, ctype = multipart(fz.tiff_ifd_chain(100_000), "big.tif")
     status, _, data = server.request("POST", "/api/v1/xray", body, {"Content-Type": ctype})
     assert status == 200, data[:300]
     # a 64×64 gradient is no hand film: the shipped model's OOD check withholds the verdict

@@ -59,9 +59,6 @@ class Services:
         return self._once("ood", lambda: OODChecker.load(self.xray.model_dir)
                           if self.xray.model_dir else None)
 
-    def loaded(self) -> dict:
-        return {k: self._values[k] is not _UNSET for k in ("xray", "clinical")}
-
     def status(self) -> dict:
         """{name: {available, model | error}} for both models, loading them if needed."""
         from ra_models.errors import ModelError

@@ -16,8 +16,7 @@ from ..errors import InvalidDataError
 from ..metrics import binary_metrics, threshold_table
 from ..plots import evaluation_plots
 from .loader import labels_for, load_lab_table
-
-LAB_MARKERS = ("ESR", "CRP", "RF", "Anti-CCP")
+from .schema import LAB_MARKERS
 
 
 def evaluate_clinical(model_dir, data, report_dir, *, task: str = "ra_vs_rest", seed: int = 0) -> dict:

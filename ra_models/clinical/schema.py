@@ -30,6 +30,8 @@ LAB_FEATURES: tuple[LabFeature, ...] = (
 )
 NUMERIC_FEATURES = tuple(f.name for f in LAB_FEATURES)
 FEATURES = ("Age", "Gender", "ESR", "CRP", "RF", "Anti-CCP")
+#: The lab markers proper: a prediction needs at least one of them (age and sex alone give none).
+LAB_MARKERS = ("ESR", "CRP", "RF", "Anti-CCP")
 GENDER_VALUES = ("Female", "Male")
 FEATURE_BY_NAME = {f.name: f for f in LAB_FEATURES}
 

@@ -45,9 +45,12 @@ def to_uint8(img: np.ndarray) -> np.ndarray:
     return np.round(np.clip(img, 0, 1) * 255).astype(np.uint8)
 
 
-def write_dicom(path: str | os.PathLike, img: np.ndarray, *, monochrome1: bool = False,
-                bits: int = 12, patient_id: str = "PHANTOM") -> None:
-    """Save a [0, 1] image as an uncompressed CR DICOM (synthetic; no patient data)."""
+def write_dicom(path, img: np.ndarray, *, monochrome1: bool = False,
+                bits: int = 12, patient_id: str = "PHANTOM", instance_uid: str | None = None) -> None:
+    """Save a [0, 1] image as an uncompressed CR DICOM (synthetic; no patient data).
+
+    ``path``: a path or a binary file object; ``instance_uid``: a fixed SOP instance UID for
+    byte-identical files (a fresh one by default)."""
     from pydicom.dataset import Dataset, FileMetaDataset
     from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
@@ -57,7 +60,7 @@ def write_dicom(path: str | os.PathLike, img: np.ndarray, *, monochrome1: bool =
         px = (maxv - px).astype(np.uint16)
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.1"  # CR Image Storage
-    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.MediaStorageSOPInstanceUID = instance_uid or generate_uid()
     meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds = Dataset()
     ds.file_meta = meta
