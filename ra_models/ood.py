@@ -53,7 +53,7 @@ class OODChecker:
     def fit(cls, model, x_train: np.ndarray, quantile: float = 0.99) -> OODChecker:
         from sklearn.covariance import LedoitWolf
 
-        f = _features(feature_model(model), x_train)
+        f = _features(compiled_features(model), x_train)
         lw = LedoitWolf().fit(f)
         self = cls(lw.location_, lw.precision_, 0.0, model)
         d = self._distances(f)
@@ -99,8 +99,8 @@ class OODChecker:
         return np.sqrt(np.einsum("ij,jk,ik->i", z, self.precision, z))
 
     def distances(self, model, x: np.ndarray) -> np.ndarray:
-        if self._features is None:
-            self._features = feature_model(model or self._model)
+        if self._features is None:  # built once; a request then costs one compiled call
+            self._features = compiled_features(model or self._model)
         return self._distances(_features(self._features, x))
 
     def check(self, model, x: np.ndarray, meta=None) -> OODResult:
@@ -115,6 +115,17 @@ class OODChecker:
         return OODResult(bool(reasons), d, self.threshold, tuple(reasons))
 
 
-def _features(fmodel, x: np.ndarray, batch: int = 64) -> np.ndarray:
-    out = [np.asarray(fmodel(x[i: i + batch], training=False)) for i in range(0, len(x), batch)]
+def compiled_features(model):
+    """The pooled-feature extractor as one ``tf.function`` on a fixed input signature (an eager
+    Keras call per request costs several times more, as the predictor's own path shows)."""
+    import tensorflow as tf
+
+    fmodel = feature_model(model)
+    return tf.function(lambda x: fmodel(x, training=False),
+                       input_signature=[tf.TensorSpec([None, *fmodel.input_shape[1:]], tf.float32)],
+                       reduce_retracing=True)
+
+
+def _features(fn, x: np.ndarray, batch: int = 64) -> np.ndarray:
+    out = [np.asarray(fn(np.asarray(x[i: i + batch], np.float32))) for i in range(0, len(x), batch)]
     return np.concatenate(out).astype(np.float64)
