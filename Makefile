@@ -53,7 +53,7 @@ models: $(DEVSTAMP)
 	$(PY) -m ra_models phantoms --out data/phantoms-train --n 3000 --seed 1
 	$(PY) -m ra_models train xray --data data/phantoms-train --out assets/models/xray --seed 0 --lr 1e-3 --max-minutes 26
 	$(PY) -m ra_models phantoms --out data/phantoms-test --n 400 --seed 2024
-	$(PY) -m ra_models evaluate xray --model assets/models/xray --data data/phantoms-test --report assets/reports/xray --update-card
+	$(PY) -m ra_models evaluate xray --model assets/models/xray --data data/phantoms-test --report assets/reports/xray --nuisance 60 --update-card
 	$(PY) -m ra_models train clinical --out assets/models/clinical --n 12000 --seed 0
 	$(PY) -m bench.ood_check --update-card
 	$(PY) docs/make_figures.py

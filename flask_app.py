@@ -90,6 +90,10 @@ def create_app(config: Mapping | None = None, *, xray_predictor=None, clinical_p
     app.register_blueprint(pages)
     app.register_blueprint(api)
 
+    @app.get("/favicon.ico")
+    def _favicon():
+        return app.send_static_file("favicon.ico")
+
     @app.context_processor
     def _globals():
         return {"disclaimer": DISCLAIMER}

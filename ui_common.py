@@ -55,8 +55,7 @@ def get_xray_predictor():
 def get_cam_explainer():
     from explain.cam import CamExplainer
 
-    p = get_xray_predictor()
-    return CamExplainer(p.model, p.gradcam_layer)
+    return CamExplainer.for_predictor(get_xray_predictor())
 
 
 @st.cache_resource(show_spinner="Loading the lab model…")

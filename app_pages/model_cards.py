@@ -21,10 +21,54 @@ def ci(m, key):
     return f"{v:.3f}" + (f" ({c[0]:.3f}–{c[1]:.3f})" if c else "")
 
 
+METRIC_LABELS = {
+    "roc_auc": "ROC-AUC", "accuracy": "Accuracy", "sensitivity": "Sensitivity (recall)",
+    "specificity": "Specificity", "precision": "Precision (PPV)", "f1": "F1 score",
+    "average_precision": "Average precision (PR-AUC)", "brier": "Brier score (lower is better)",
+    "ece": "Expected calibration error (lower is better)",
+}
+SIGN_LABELS = {"erosion": "erosions", "narrowing": "joint-space narrowing",
+               "osteopenia": "periarticular osteopenia", "swelling": "soft-tissue swelling"}
+
+
+def pct(v):
+    return "—" if v is None else f"{v:.0%}"
+
+
 def metric_table(m: dict) -> list[dict]:
-    keys = ("roc_auc", "accuracy", "sensitivity", "specificity", "precision", "f1",
-            "average_precision", "brier", "ece")
-    return [{"metric": k, "value (95% CI)": ci(m, k)} for k in keys if k in m]
+    return [{"Metric": label, "Value (95% CI)": ci(m, k)} for k, label in METRIC_LABELS.items()
+            if k in m]
+
+
+def faithfulness_table(f: dict) -> list[dict]:
+    from explain.cam import METHOD_LABELS
+
+    rows = []
+    for method, v in f["methods"].items():
+        ero = v.get("by_sign", {}).get("erosion", {})
+        rows.append({"Method": METHOD_LABELS.get(method, method),
+                     "Peak on any true sign": pct(v.get("pointing_game")),
+                     "Peak on an erosion": pct(ero.get("pointing_game")),
+                     "Heat inside any sign": pct(v.get("energy_in_mask")),
+                     "Heat inside erosions": pct(ero.get("energy_in_mask")),
+                     "Deletion AUC (lower = more faithful)": round(v["deletion_auc"], 3),
+                     "Insertion AUC (higher = more faithful)": round(v["insertion_auc"], 3)})
+    return rows
+
+
+def nuisance_table(ns: dict) -> list[dict]:
+    rows = []
+    for name, row in ns["table"].items():
+        for cls in ("Normal", "RA"):
+            r = row[cls]
+            rows.append({"Nuisance added": f"{name} ({ns['nuisances'].get(name, '')})",
+                         "Films": f"{cls} (n = {r['n']})",
+                         "Median |ΔP(RA)|": f"{r['median_abs_delta']:.3f}",
+                         "Max |ΔP(RA)|": f"{r['max_abs_delta']:.3f}",
+                         "Label flips": r["flips"],
+                         "Goal": ("met" if row["goal_met"] else "NOT met") + f" ({row['goal']})"
+                         if "goal" in row else ""})
+    return rows
 
 
 def card_header(model_dir, what: str) -> dict | None:
@@ -51,13 +95,15 @@ with tab_x:
         st.dataframe(metric_table(ev), hide_index=True)
         if "by_subtype" in ev:
             st.markdown("**By subtype** (synthetic phantoms)")
-            st.dataframe([{"subtype": k, **v} for k, v in ev["by_subtype"].items()], hide_index=True)
+            st.dataframe([{"Subtype": k, "Films": v["n"], "Accuracy": pct(v["accuracy"]),
+                           "Mean P(RA)": pct(v["mean_p_ra"])} for k, v in ev["by_subtype"].items()],
+                         hide_index=True)
         rep = REPORTS_DIR / "xray"
         pngs = [p for p in ("roc.png", "pr.png", "confusion.png", "reliability.png") if (rep / p).exists()]
-        if pngs:
-            cols = st.columns(len(pngs))
-            for col, p in zip(cols, pngs):
+        for i in range(0, len(pngs), 2):  # two per row: large enough to read the axes
+            for col, p in zip(st.columns(2), pngs[i: i + 2]):
                 col.image(str(rep / p), width="stretch")
+        if pngs:
             st.caption("Evaluation on fresh phantoms (a seed never used in training).")
         if (rep / "metrics.json").exists():
             report = json.loads((rep / "metrics.json").read_text())
@@ -71,12 +117,19 @@ with tab_x:
         if "faithfulness" in card:
             f = card["faithfulness"]
             st.markdown(f"**Faithfulness of the heatmaps** — {f['data']}, n = {f['n_cases']}")
-            st.dataframe([{"method": k, **{kk: (round(vv, 3) if isinstance(vv, float) else vv)
-                                            for kk, vv in v.items()}}
-                          for k, v in f["methods"].items()], hide_index=True)
+            st.dataframe(faithfulness_table(f), hide_index=True)
+            areas = f.get("mean_mask_area_fraction_by_sign", {})
+            if areas:
+                st.caption("Share of the film each sign's mask covers (a large mask makes a hit "
+                           "easy): " + ", ".join(f"{SIGN_LABELS.get(k, k)} {v:.1%}"
+                                                 for k, v in areas.items()) + ".")
             st.caption(f"Randomised-weights sanity check: Spearman ρ = "
                        f"{f['randomisation_spearman']:.2f} (low = the map depends on what the "
                        "model learned).")
+        if "nuisance_sensitivity" in card:
+            ns = card["nuisance_sensitivity"]
+            st.markdown(f"**Robustness to film nuisances** — {ns['data']}")
+            st.dataframe(nuisance_table(ns), hide_index=True)
         with st.expander("Limitations"):
             for x in card.get("limitations", []):
                 st.write("- " + x)
@@ -93,15 +146,21 @@ with tab_c:
         if comp.get("rows"):
             st.markdown(f"**Honest comparison** — {comp['method']}. Best by ROC-AUC: "
                         f"**{comp['best_by_roc_auc']}**.")
-            st.dataframe([{"model": r["model"], "ROC-AUC": ci(r, "roc_auc"),
-                           "accuracy": ci(r, "accuracy"), "sensitivity": ci(r, "sensitivity"),
-                           "specificity": ci(r, "specificity"), "Brier": ci(r, "brier")}
+            st.dataframe([{"Model": r["model"], "ROC-AUC": ci(r, "roc_auc"),
+                           "Accuracy": ci(r, "accuracy"), "Sensitivity": ci(r, "sensitivity"),
+                           "Specificity": ci(r, "specificity"), "Brier score": ci(r, "brier")}
                           for r in sorted(comp["rows"], key=lambda r: -r["roc_auc"])],
                          hide_index=True)
         if "global_importance" in card:
             gi = card["global_importance"]
-            st.markdown(f"**Global importance** (mean |SHAP|, probability units) — {gi['data']}")
-            st.bar_chart({k: v for k, v in gi["values"].items()}, horizontal=True)
+            st.markdown(f"**Global importance** (mean |SHAP|, percentage points of P(RA)) — "
+                        f"{gi['data']}")
+            import pandas as pd
+
+            imp = pd.DataFrame({"Feature": list(gi["values"]),
+                                "Mean |SHAP| (percentage points)": [100 * v for v in gi["values"].values()]})
+            st.bar_chart(imp, x="Feature", y="Mean |SHAP| (percentage points)", horizontal=True,
+                         sort="-Mean |SHAP| (percentage points)")
         with st.expander("Limitations"):
             for x in card.get("limitations", []):
                 st.write("- " + x)

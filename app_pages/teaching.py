@@ -39,14 +39,14 @@ def model_view(erosion, narrowing, osteopenia, swelling, oa, seed):
     p = get_xray_predictor()
     _, x, _ = p.prepare(img)
     res = p.result_from_input(x)
-    heat = get_cam_explainer().compute(x, img.shape, "gradcam")
-    return res, heat, pointing_hit(heat, mask, tolerance_px=5)
+    heat = get_cam_explainer().heatmap(x, img.shape, "gradcam")
+    return res, heat, pointing_hit(heat.values, mask, tolerance_px=5)
 
 
 args = (erosion, narrowing, osteopenia, swelling, oa, seed)
 spec, img, mask = phantom(*args)
 
-from explain.overlay import mask_overlay, overlay_heatmap  # noqa: E402
+from explain.overlay import explained_overlay, mask_overlay  # noqa: E402
 
 answered = True
 if quiz:
@@ -73,7 +73,8 @@ c3.metric("Grad-CAM peak on a true sign?",
           help="Pointing game: is the hottest pixel within 5 px of a drawn RA sign?")
 a, b, c = st.columns(3)
 a.image(img, caption="Phantom film", clamp=True, width="stretch")
-b.image(overlay_heatmap(img, heat, alpha=0.45), caption="Grad-CAM (class RA)", width="stretch")
+b.image(explained_overlay(img, heat, alpha=0.6, muted=res.probability_ra < res.threshold),
+        caption=heat.caption, width="stretch")
 c.image(mask_overlay(img, mask), caption="True RA signs (red)", width="stretch")
 st.caption(f"Truth: {spec.label} · subtype {spec.subtype} · signs: "
            f"{', '.join(spec.signs()) or 'none'}. Synthetic image; not a patient.")

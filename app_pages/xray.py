@@ -1,4 +1,8 @@
-"""X-ray page: upload or sample → calibrated P(RA) → CAM overlay with method and opacity."""
+"""X-ray page: upload or sample → verdict (or "not assessable") → image beside its heatmap.
+
+The first screen holds what a clinician checks first: the verdict, the film and the heatmap
+with its colour bar. Method, scale and opacity sit beside the heatmap; details below.
+"""
 
 from pathlib import Path
 
@@ -27,30 +31,29 @@ def analyse(data: bytes):
 
 
 @st.cache_data(max_entries=96, show_spinner="Computing the heatmap…")
-def cam(data: bytes, method: str):
+def heatmap(data: bytes, method: str, scale: str):
     a = analyse(data)
-    return get_cam_explainer().compute(a.model_input, a.image.shape, method)
+    return get_cam_explainer().heatmap(a.model_input, a.image.shape, method, scale=scale)
 
 
 samples = sorted(SAMPLES_DIR.glob("*.png"))
-source = st.radio("Image", ["Upload a file", "Use a shipped sample"], horizontal=True,
-                  key="xray_source")
+pick_col, file_col = st.columns([1, 2])
+source = pick_col.radio("Image", ["Upload a file", "Use a shipped sample"], key="xray_source")
 data = None
 name = None
 if source == "Upload a file":
-    up = st.file_uploader(
+    up = file_col.file_uploader(
         f"Hand radiograph ({', '.join(ALLOWED_FORMATS)}; ≤ 25 MB)", key="xray_upload",
         help="The type is detected from the file's content, so DICOM files without an "
              "extension work too. Nothing is stored on the server.")
     if up is not None:
         data, name = up.getvalue(), up.name
+elif not samples:
+    file_col.info("No sample images are shipped in assets/samples/.")
 else:
-    if not samples:
-        st.info("No sample images are shipped in assets/samples/.")
-    else:
-        pick = st.selectbox("Sample (synthetic phantom)", samples, format_func=lambda p: p.stem,
-                            key="xray_sample")
-        data, name = Path(pick).read_bytes(), Path(pick).name
+    pick = file_col.selectbox("Sample (synthetic phantom)", samples, format_func=lambda p: p.stem,
+                              key="xray_sample")
+    data, name = Path(pick).read_bytes(), Path(pick).name
 
 if data is None:
     st.info("Upload a hand radiograph or choose a sample to see the model's answer and its heatmap.")
@@ -62,8 +65,9 @@ except RAError as e:
     show_error(e)
     st.stop()
 
-from explain.cam import METHOD_LABELS, METHODS  # noqa: E402  (light import)
-from explain.overlay import overlay_heatmap  # noqa: E402
+from explain.cam import METHOD_LABELS, METHODS, SCALE_LABELS, SCALES  # noqa: E402  (light)
+from explain.overlay import explained_overlay  # noqa: E402
+from ra_models.imaging import describe_meta  # noqa: E402
 
 r = a.result
 if a.assessable:
@@ -77,43 +81,61 @@ else:  # no verdict on a film the model cannot judge; the numbers only inside a 
 
 
 def show_output():
-    """Metrics, method choice and heatmap; returns (method, overlay) for the PDF report."""
-    m1, m2, m3 = st.columns(3)
-    m1.metric("Calibrated P(RA)", r.display_probability)
-    m2.metric("Operating threshold", f"{r.threshold:.0%}")
-    m3.metric("Model", f"{r.model.name} v{r.model.version}", help=f"sha256 {r.model.sha256}")
-    c1, c2 = st.columns([1, 1])
-    method = c1.radio("Explanation method", METHODS, format_func=METHOD_LABELS.get, horizontal=True,
-                      key="xray_method", help="Heatmap for the class RA. Score-CAM is slower.")
-    alpha = c2.slider("Heatmap opacity", 0.0, 1.0, 0.45, 0.05, key="xray_alpha")
-    heat = cam(data, method)
-    rgb = overlay_heatmap(a.image, heat, alpha=alpha)
-    left, right = st.columns(2)
-    left.image(a.image, caption=f"{name} — as analysed", clamp=True, width="stretch")
-    right.image(rgb, caption=f"{METHOD_LABELS[method]} (red = pushes towards RA; white outline = "
-                "top 20%)", width="stretch")
-    faith = get_xray_predictor().card.get("faithfulness", {}).get("methods", {}).get(method, {})
-    st.caption("A heatmap shows where the model's evidence is, not what the lesion is."
-               + (f" On synthetic RA test films, the peak of this method fell on a true RA sign in "
-                  f"{faith['pointing_game']:.0%} of cases (Model cards page)."
-                  if faith.get("pointing_game") is not None else ""))
-    return method, rgb
+    """Image, heatmap and its controls; returns (heatmap, overlay) for the PDF report."""
+    img_col, heat_col, ctl_col = st.columns([5, 5, 3])
+    method = ctl_col.radio("Explanation method", METHODS, format_func=METHOD_LABELS.get,
+                           key="xray_method", help="Heatmap for the class RA. Score-CAM is slower.")
+    scale = ctl_col.radio(
+        "Heat scale", SCALES, key="xray_scale",
+        format_func=lambda s: {"fixed": "Fixed (comparable between films)",
+                               "relative": "Relative to this film"}[s],
+        help="Fixed: 1 = the strongest RA evidence this model showed on its validation RA "
+             "films, so a film with weak evidence looks cool. Relative: each film's own "
+             "maximum is 1, which makes weak evidence look as strong as any.")
+    alpha = ctl_col.slider("Heatmap opacity", 0.0, 1.0, 0.6, 0.05, key="xray_alpha")
+    hm = heatmap(data, method, scale)
+    muted = a.assessable and r.probability_ra < r.threshold
+    rgb = explained_overlay(a.image, hm, alpha=alpha, muted=muted)
+    img_col.image(a.image, caption=f"{name} — as analysed", clamp=True, width="stretch")
+    heat_col.image(rgb, caption=f"{METHOD_LABELS[method]} — {SCALE_LABELS[hm.scale]}",
+                   width="stretch")
+    if muted:
+        ctl_col.caption("P(RA) is below the operating threshold: the model found little RA "
+                        "evidence, so the map is drawn muted.")
+    if scale == "fixed" and hm.scale != "fixed":
+        ctl_col.caption("This model's card has no reference scale for this method; shown "
+                        "relative to this film.")
+    return hm, rgb
 
 
 with details:
-    method, rgb = show_output()
+    hm, rgb = show_output()
+    card = get_xray_predictor().card
+    faith = card.get("faithfulness", {}).get("methods", {}).get(hm.method, {})
+    text = hm.caption + " A heatmap shows where the model's evidence is, not what the lesion is."
+    if faith.get("pointing_game") is not None:
+        text += (f" On synthetic RA test films the peak of this method fell on a true RA sign in "
+                 f"{faith['pointing_game']:.0%} of cases")
+        ero = faith.get("by_sign", {}).get("erosion", {}).get("pointing_game")
+        text += (f", on an erosion in {ero:.0%}" if ero is not None else "") + " (Model cards page)."
+    st.caption(text)
+    st.caption(f"Calibrated P(RA) {r.display_probability} · operating threshold "
+               f"{r.threshold:.0%} · model {r.model.name} v{r.model.version} "
+               f"(sha256 {r.model.sha256[:12]}…)")
+
 if a.meta is not None:
     with st.expander("Image details"):
-        st.write({"format": a.meta.format, "size (w×h)": a.meta.original_size,
-                  "bit depth": a.meta.bit_depth, "photometric": a.meta.photometric,
-                  "notes": list(a.meta.notes)})
+        import pandas as pd
+
+        st.table(pd.DataFrame(describe_meta(a.meta), columns=["Field", "Value"]).set_index("Field"))
 
 from ra_models.report import case_report_pdf  # noqa: E402
 
 st.download_button(
     "Download one-page case report (PDF)",
     # A callable: the PDF is built only when the button is pressed, not on every slider move.
-    data=lambda: case_report_pdf(a.image, rgb, r, method_label=METHOD_LABELS[method],
-                                 ood_reasons=a.ood.reasons if a.ood else ()),
+    data=lambda: case_report_pdf(a.image, rgb, r, method_label=METHOD_LABELS[hm.method],
+                                 case_name=name, heatmap_caption=hm.caption,
+                                 ood_reasons=a.ood.reasons if a.ood and a.ood.flagged else ()),
     file_name=f"ra-case-report-{Path(name).stem}.pdf", mime="application/pdf",
     key="xray_report", on_click="ignore")

@@ -1,4 +1,6 @@
-"""Heatmap overlays: colormap, opacity, optional contour of the top-20% region. Deterministic."""
+"""Heatmap overlays: a perceptually uniform colour map whose opacity follows the heat, an
+optional outline of the hottest region, a muted style for films with little RA evidence, and
+a colour bar with words under every overlay a person sees. Deterministic."""
 
 from __future__ import annotations
 
@@ -20,23 +22,30 @@ def _lut(name: str) -> np.ndarray:
     return _LUT_CACHE[name]
 
 
-def top_region(heatmap: np.ndarray, fraction: float = 0.2, floor: float = 0.1) -> np.ndarray:
+DEFAULT_COLORMAP = "plasma"  # perceptually uniform; blue = little heat, yellow = most
+
+
+def top_region(heatmap: np.ndarray, fraction: float = 0.2, floor: float = 0.25) -> np.ndarray:
     """Boolean mask of the ``fraction`` of pixels with the highest heat.
 
-    Pixels below ``floor`` × max never count, so a map that is near zero almost everywhere
-    does not get outlines drawn around background noise.
+    Pixels below ``floor`` (in the map's own units, [0, 1]) never count, so a map that is
+    weak everywhere (on the fixed scale) gets no outline around background noise.
     """
-    thr = max(float(np.quantile(heatmap, 1 - fraction)), floor * float(heatmap.max()))
+    thr = max(float(np.quantile(heatmap, 1 - fraction)), floor)
     return heatmap >= thr if thr > 0 else np.zeros(heatmap.shape, bool)
 
 
-def overlay_heatmap(image: np.ndarray, heatmap: np.ndarray, *, alpha: float = 0.4,
-                    colormap: str = "jet", contour: bool = True,
-                    contour_fraction: float = 0.2) -> np.ndarray:
+def overlay_heatmap(image: np.ndarray, heatmap: np.ndarray, *, alpha: float = 0.45,
+                    colormap: str = DEFAULT_COLORMAP, contour: bool = True,
+                    contour_fraction: float = 0.2, muted: bool = False) -> np.ndarray:
     """Blend ``heatmap`` (H, W in [0, 1]) over a grayscale ``image`` (H, W in [0, 1]).
 
-    Returns (H, W, 3) uint8 RGB. With ``contour``, the outline of the top-``contour_fraction``
-    region is drawn in white.
+    Opacity grows with the heat (0 below heat 0.025, full ``alpha`` from heat 0.525 up), so where the map is 0 the film shows
+    through untouched: no colour means "no evidence for RA found here", never a colour that
+    could be read as "evidence against". ``muted`` (for a film below the operating threshold)
+    halves the opacity, desaturates the colours and draws no outline.
+    Returns (H, W, 3) uint8 RGB. With ``contour``, the outline of the hottest
+    ``contour_fraction`` of pixels (heat ≥ 0.25) is drawn in white.
     """
     img = np.clip(np.asarray(image, np.float32), 0, 1)
     hm = np.clip(np.asarray(heatmap, np.float32), 0, 1)
@@ -44,13 +53,62 @@ def overlay_heatmap(image: np.ndarray, heatmap: np.ndarray, *, alpha: float = 0.
         raise ValueError(f"image {img.shape} and heatmap {hm.shape} differ in shape")
     gray = np.repeat((img * 255)[..., None], 3, axis=2)
     colour = _lut(colormap)[np.round(hm * 255).astype(np.uint8)].astype(np.float32)
-    a = float(np.clip(alpha, 0, 1))
+    a = float(np.clip(alpha, 0, 1)) * np.clip(2 * hm - 0.05, 0, 1)[..., None]
+    if muted:
+        a = a * 0.5
+        colour = 0.5 * colour + 0.5 * colour.mean(axis=-1, keepdims=True)
+        contour = False
     out = (1 - a) * gray + a * colour
     if contour:
         region = top_region(hm, contour_fraction)
         edge = region & ~ndimage.binary_erosion(region, iterations=max(1, img.shape[0] // 256))
         out[edge] = 255.0
     return np.round(out).clip(0, 255).astype(np.uint8)
+
+
+def _font(size: int):
+    from PIL import ImageFont
+
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:  # Pillow < 10.1 has no sized default font
+        return ImageFont.load_default()
+
+
+def colorbar(width: int, left: str, right: str, *, colormap: str = DEFAULT_COLORMAP) -> np.ndarray:
+    """(h, width, 3) uint8 strip: the colour map's gradient with words at both ends."""
+    from PIL import ImageDraw
+
+    width = max(int(width), 64)
+    size = int(np.clip(width / 36, 10, 24))
+    while True:
+        font = _font(size)
+        probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+        wl = probe.textlength(left, font=font)
+        wr = probe.textlength(right, font=font)
+        if wl + wr + 3 * size <= width or size <= 7:
+            break
+        size -= 1
+    pad = max(2, size // 3)
+    bar_h = max(6, size)
+    h = pad + bar_h + pad + size + 2 * pad
+    strip = Image.new("RGB", (width, h), (255, 255, 255))
+    grad = _lut(colormap)[np.linspace(0, 255, width - 2 * pad).astype(np.uint8)]
+    strip.paste(Image.fromarray(np.repeat(grad[None], bar_h, axis=0)), (pad, pad))
+    draw = ImageDraw.Draw(strip)
+    y = pad + bar_h + pad
+    draw.text((pad, y), left, fill=(30, 30, 30), font=font)
+    draw.text((max(pad, width - pad - wr), y), right, fill=(30, 30, 30), font=font)
+    return np.asarray(strip)
+
+
+def explained_overlay(image: np.ndarray, heatmap, *, alpha: float = 0.45, muted: bool = False,
+                      contour: bool = True) -> np.ndarray:
+    """The overlay a person sees: :func:`overlay_heatmap` of an
+    :class:`explain.cam.Heatmap` with its colour bar (the scale's words) underneath."""
+    rgb = overlay_heatmap(image, heatmap.values, alpha=alpha, muted=muted, contour=contour)
+    left, right = heatmap.legend
+    return np.concatenate([rgb, colorbar(rgb.shape[1], left, right)], axis=0)
 
 
 def to_png(rgb: np.ndarray) -> bytes:

@@ -60,7 +60,7 @@ def cmd_cohort(a) -> int:
 
 def cmd_train(a) -> int:
     if a.kind == "xray":
-        from .xray_train import train_xray
+        from .xray.train import train_xray
 
         train_xray(a.data, a.out, epochs=a.epochs, seed=a.seed, arch=a.arch, learning_rate=a.lr,
                    weights=a.weights, base_filters=a.base_filters,
@@ -76,10 +76,11 @@ def cmd_train(a) -> int:
 
 def cmd_evaluate(a) -> int:
     if a.kind == "xray":
-        from .xray_eval import evaluate_xray
+        from .xray.evaluate import evaluate_xray
 
         m = evaluate_xray(a.model, a.data, a.report, cv=a.cv, seed=a.seed,
-                          faithfulness=not a.no_faithfulness, update_card=a.update_card)
+                          faithfulness=not a.no_faithfulness, nuisance=a.nuisance,
+                          update_card=a.update_card)
     else:
         from .clinical.evaluate import evaluate_clinical
 
@@ -94,7 +95,7 @@ def cmd_evaluate(a) -> int:
 
 def cmd_compare(a) -> int:
     if a.kind == "xray":
-        from .xray_eval import compare_architectures
+        from .xray.evaluate import compare_architectures
 
         print(compare_architectures(a.data, archs=a.archs.split(","), epochs=a.epochs, seed=a.seed))
     else:
@@ -151,6 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--cv", type=int, default=0, help="xray: k-fold cross-validation instead")
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--no-faithfulness", action="store_true")
+    ev.add_argument("--nuisance", type=int, default=0, metavar="N",
+                    help="xray: nuisance-sensitivity table on N fresh Normal + N RA phantoms")
     ev.add_argument("--update-card", action="store_true",
                     help="xray: also write the results into the model folder's card "
                          "(otherwise only --report is written)")

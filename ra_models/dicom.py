@@ -27,6 +27,7 @@ import struct
 import numpy as np
 
 from .errors import DicomError, ImageTooLargeError
+from .image_types import ImageMeta, _short, check_dims, reduce_to
 
 _JPEG_TS = {
     "1.2.840.10008.1.2.4.50",  # baseline
@@ -52,7 +53,6 @@ def decode_dicom(data: bytes, name: str, limits):
     import pydicom
     from pydicom.errors import InvalidDicomError
 
-    from .imaging import ImageMeta, check_dims, reduce_to
 
     ts = _transfer_syntax(data, name)
     if ts == _DEFLATED_TS:
@@ -149,11 +149,6 @@ def decode_dicom(data: bytes, name: str, limits):
     meta = ImageMeta(format="DICOM", original_size=(cols, rows), bit_depth=bit_depth,
                      photometric=photometric, n_frames=n_frames, notes=tuple(notes))
     return pixels.astype(np.float32), meta
-
-
-def _short(e: BaseException, n: int = 200) -> str:
-    text = str(e) or type(e).__name__
-    return text if len(text) <= n else text[:n] + "…"
 
 
 def _transfer_syntax(data: bytes, name: str) -> str:

@@ -8,6 +8,11 @@ import platform
 from pathlib import Path
 
 CARD_NAME = "model_card.json"
+#: File names inside a model folder (the layer every writer and reader of a folder shares).
+MODEL_FILE = "model.keras"
+PREPROCESSOR_FILE = "preprocessing.json"
+BACKGROUND_FILE = "background.csv"
+
 INTENDED_USE = (
     "Research and teaching only. Trained on synthetic data (procedural phantoms / a synthetic "
     "cohort); not validated on patients; not for diagnosis or treatment decisions."

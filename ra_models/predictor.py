@@ -19,6 +19,7 @@ from .calibration import apply_temperature
 from .clinical.schema import LAB_MARKERS
 from .errors import InsufficientDataError, ModelError, ModelNotFoundError
 from .imaging import ImageMeta, IntakeLimits, read_image
+from .model_card import BACKGROUND_FILE, PREPROCESSOR_FILE
 from .preprocess import XRAY_INPUT_SIZE, prepare_xray
 
 
@@ -223,7 +224,6 @@ class ClinicalPredictor:
         import pandas as pd
 
         from .clinical.preprocessing import LabPreprocessor
-        from .clinical.train import BACKGROUND_FILE, PREPROCESSOR_FILE
 
         model_dir = Path(model_dir)
         card, model = _load_verified(model_dir, verify, required=(PREPROCESSOR_FILE,))

@@ -45,7 +45,7 @@ def tiny_phantoms(tmp_path_factory):
 @pytest.fixture(scope="session")
 def tiny_xray_dir(tiny_phantoms, tmp_path_factory):
     """A real training run at toy size: 48 phantoms, 2 epochs, 4 base filters."""
-    from ra_models.xray_train import train_xray
+    from ra_models.xray.train import train_xray
 
     out = tmp_path_factory.mktemp("xray_model")
     train_xray(tiny_phantoms, out, epochs=2, seed=0, base_filters=4, batch_size=16,

@@ -22,7 +22,7 @@ def test_cam_on_trained_and_reloaded_model(tiny_xray_dir, tiny_xray_predictor, p
     """Grad-CAM family runs on the model as trained (in memory) and as reloaded from .keras."""
     import keras
 
-    from ra_models.xray_model import GRADCAM_LAYER
+    from ra_models.xray.model import GRADCAM_LAYER
 
     img, x = prepared
     reloaded = keras.saving.load_model(tiny_xray_dir / "model.keras", safe_mode=True)
@@ -98,6 +98,40 @@ def test_overlay_is_deterministic_and_shaped(rng):
         overlay_heatmap(img, heat[:10])
 
 
+def test_zero_heat_leaves_the_film_untouched_and_muted_is_fainter(rng):
+    """No colour where there is no evidence; a muted overlay departs less from the film."""
+    img = rng.random((64, 64)).astype(np.float32)
+    heat = np.zeros((64, 64), np.float32)
+    heat[20:40, 20:40] = 0.9
+    gray = np.round(img * 255).astype(np.uint8)
+    rgb = overlay_heatmap(img, heat, alpha=0.6, contour=False)
+    assert np.array_equal(rgb[:10, :10, 0], gray[:10, :10])  # heat 0 -> film as it is
+    hot = np.abs(rgb[25:35, 25:35].astype(int) - gray[25:35, 25:35, None]).mean()
+    muted = overlay_heatmap(img, heat, alpha=0.6, muted=True)
+    soft = np.abs(muted[25:35, 25:35].astype(int) - gray[25:35, 25:35, None]).mean()
+    assert hot > 20 and 0 < soft < hot / 1.5
+    # a weak map (fixed scale) gets no outline: nothing reaches 0.25
+    weak = overlay_heatmap(img, heat * 0.2, alpha=0.0, contour=True)
+    assert not (weak == 255).all(axis=-1).any()
+
+
+def test_explained_overlay_carries_a_colour_bar_with_words(rng):
+    from explain.cam import Heatmap
+    from explain.overlay import colorbar, explained_overlay
+
+    img = rng.random((300, 240)).astype(np.float32)
+    hm = Heatmap(np.zeros((300, 240), np.float32), "gradcam", "fixed", 0.0)
+    out = explained_overlay(img, hm)
+    assert out.shape[1] == 240 and out.shape[0] > 300
+    bar = out[300:]
+    # the gradient runs dark -> bright (inferno) from left to right
+    row = bar[bar.shape[0] // 4].astype(int).sum(axis=-1)
+    assert row[10] < row[-10]
+    # words were drawn (dark pixels on white below the gradient), and fit a narrow film too
+    assert (bar[bar.shape[0] // 2:] < 100).any()
+    assert colorbar(80, *hm.legend).shape[1] == 80
+
+
 # --- SHAP -------------------------------------------------------------------------------
 
 def test_shap_additivity_and_raw_unit_labels(tiny_clinical_predictor, lab_values):
@@ -158,16 +192,56 @@ def test_shap_charts_render(tiny_clinical_predictor, lab_values):
         assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
 
 
-def test_compiled_gradcam_equals_tf_keras_vis(tiny_xray_predictor, prepared, quadrant_model):
-    """The fast path is the same arithmetic as tf-keras-vis's Gradcam."""
-    from ra_models.xray_model import GRADCAM_LAYER
+@pytest.mark.parametrize("method", METHODS)
+def test_compiled_cams_equal_tf_keras_vis(tiny_xray_predictor, prepared, quadrant_model, method):
+    """Every fast path is the same arithmetic as tf-keras-vis (the reference), on raw maps."""
+    from ra_models.xray.model import GRADCAM_LAYER
 
     _, x = prepared
     ex = CamExplainer(tiny_xray_predictor.model, GRADCAM_LAYER)
     for target in (0, 1):
-        fast = ex.compute_input(x[None], "gradcam", target)
-        ref = ex.compute_input(x[None], "gradcam", target, reference=True)
-        assert np.abs(fast - ref).max() < 1e-4
+        fast = ex.raw_input(x[None], method, target)
+        ref = ex.raw_input(x[None], method, target, reference=True)
+        scale = max(float(ref.max()), 1e-12)
+        assert np.abs(fast - ref).max() / scale < 1e-3, (method, target)
+        assert fast.max() > 0 or ref.max() == 0
     model, xs = quadrant_model
     ex = CamExplainer(model, "gradcam_conv")
-    assert np.abs(ex.compute_input(xs) - ex.compute_input(xs, reference=True)).max() < 1e-4
+    for xi in xs[:4]:  # one at a time: tf-keras-vis' Score-CAM pools channel choices over a batch
+        fast, ref = ex.raw_input(xi[None], method), ex.raw_input(xi[None], method, reference=True)
+        assert np.abs(fast - ref).max() / max(float(ref.max()), 1e-12) < 1e-3
+
+
+def test_fixed_scale_keeps_weak_evidence_cool(tiny_xray_predictor, prepared):
+    """On the fixed scale a map is divided by the card's reference, not its own maximum: a
+    reference twice the film's peak gives a map whose maximum is 0.5; "relative" gives 1."""
+    from ra_models.xray.model import GRADCAM_LAYER
+
+    img, x = prepared
+    plain = CamExplainer(tiny_xray_predictor.model, GRADCAM_LAYER)
+    peak = float(plain.raw_input(x[None])[0].max())
+    assert peak > 0
+    ex = CamExplainer(tiny_xray_predictor.model, GRADCAM_LAYER, references={"gradcam": 2 * peak})
+    fixed = ex.heatmap(x, None, "gradcam")
+    assert fixed.scale == "fixed" and fixed.values.max() == pytest.approx(0.5, abs=1e-3)
+    assert fixed.peak == pytest.approx(0.5, abs=1e-3)
+    assert "validation films" in fixed.legend[1] and "not evidence against" in fixed.caption
+    rel = ex.heatmap(x, None, "gradcam", scale="relative")
+    assert rel.scale == "relative" and rel.values.max() == pytest.approx(1.0)
+    assert "this film" in rel.legend[1]
+    # a strong film saturates at 1 instead of exceeding it
+    ex_low = CamExplainer(tiny_xray_predictor.model, GRADCAM_LAYER, references={"gradcam": peak / 4})
+    assert ex_low.heatmap(x, img.shape).values.max() == pytest.approx(1.0)
+    # no reference for a method: "fixed" falls back to relative and says so
+    assert ex.heatmap(x, None, "gradcam++").scale == "relative"
+    with pytest.raises(ValueError, match="scale"):
+        ex.heatmap(x, None, "gradcam", scale="absolute")
+
+
+def test_card_references_are_validated():
+    from explain.cam import references_from_card
+
+    card = {"cam_reference": {"gradcam": {"value": 2.5}, "gradcam++": {"value": -1},
+                              "scorecam": {"value": float("nan")}, "bogus": {"value": 3}}}
+    assert references_from_card(card) == {"gradcam": 2.5}
+    assert references_from_card({}) == {}

@@ -34,20 +34,29 @@ def test_xray_sample_shows_probability_and_heatmap(at):
     at.switch_page("app_pages/xray.py").run()
     at.radio(key="xray_source").set_value("Use a shipped sample").run()
     assert not at.exception
-    labels = [m.label for m in at.metric]
-    assert "Calibrated P(RA)" in labels and "Operating threshold" in labels
+    t = texts(at)
+    assert "Calibrated P(RA)" in t and "operating threshold" in t
+    # the verdict banner comes first, the heatmap caption names its scale and what colour means
+    banner = " ".join(x.value for x in [*at.error, *at.success, *at.warning])
+    assert "P(RA)" in banner or "Not assessable" in banner
+    assert "no colour is not evidence against RA" in t
     assert len(at.get("imgs")) >= 1 or len(at.get("image")) >= 1
-    # moving the opacity slider re-renders without an exception
+    # moving the opacity slider, the method and the scale re-renders without an exception
     at.slider(key="xray_alpha").set_value(0.8).run()
     at.radio(key="xray_method").set_value("gradcam++").run()
+    at.radio(key="xray_scale").set_value("relative").run()
     assert not at.exception
+    assert "relative to this film" in texts(at)
+    # image details are a table of words, not a JSON tree
+    assert not at.get("json")
+    assert any("Size as stored" in tb.value.index for tb in at.table)
 
 
 def test_xray_upload_and_bad_upload(at, phantom_png):
     at.switch_page("app_pages/xray.py").run()
     at.file_uploader(key="xray_upload").set_value(("hand.png", phantom_png, "image/png")).run()
     assert not at.exception
-    assert any(m.label == "Calibrated P(RA)" for m in at.metric)
+    assert "Calibrated P(RA)" in texts(at)
     at.file_uploader(key="xray_upload").set_value(("evil.png", b"<html>hi</html>", "image/png")).run()
     assert not at.exception
     assert any("HTML page" in e.value for e in at.error)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from ra_models.errors import ModelIntegrityError, ModelNotFoundError
-from ra_models.xray_model import GRADCAM_LAYER, build_model, build_xray_cnn
+from ra_models.xray.model import GRADCAM_LAYER, build_model, build_xray_cnn
 
 
 def test_builder_shapes_and_named_layer():
@@ -22,7 +22,7 @@ def test_builder_shapes_and_named_layer():
 
 def test_backbones_are_flat_and_explainable():
     from explain.cam import CamExplainer
-    from ra_models.xray_model import gradcam_layer_for
+    from ra_models.xray.model import gradcam_layer_for
 
     m = build_model("mobilenetv2")
     assert not any(hasattr(layer, "layers") for layer in m.layers)  # no nested model
@@ -81,7 +81,7 @@ def test_tampered_model_is_refused(tiny_xray_dir, tmp_path):
 
 
 def test_evaluate_report_keys(tiny_xray_dir, tiny_phantoms, tmp_path):
-    from ra_models.xray_eval import evaluate_xray
+    from ra_models.xray.evaluate import evaluate_xray
 
     m = evaluate_xray(tiny_xray_dir, tiny_phantoms, tmp_path / "rep", max_faithfulness=4,
                       update_card=False)
@@ -96,10 +96,45 @@ def test_evaluate_report_keys(tiny_xray_dir, tiny_phantoms, tmp_path):
     f = m["faithfulness"]["methods"]["gradcam"]
     assert 0 <= f["pointing_game"] <= 1 and 0 <= f["energy_in_mask"] <= 1
     assert -1 <= m["faithfulness"]["randomisation_spearman"] <= 1
+    # per sign, from the label mask: erosion films are a subset of all films, and a sign's
+    # own mask holds no more of the heat than all signs together
+    by_sign = f["by_sign"]
+    assert set(by_sign) == {"erosion", "narrowing", "osteopenia", "swelling"}
+    assert 0 < by_sign["erosion"]["n_films"] <= m["faithfulness"]["n_cases"]
+    for sign in by_sign.values():
+        if sign["energy_in_mask"] is not None:
+            assert 0 <= sign["energy_in_mask"] <= f["energy_in_mask"] + 1e-9
+    areas = m["faithfulness"]["mean_mask_area_fraction_by_sign"]
+    assert areas["erosion"] < m["faithfulness"]["mean_mask_area_fraction"]
+    # the fixed heatmap scale: a positive reference per method, from the RA films
+    for method, ref in m["cam_reference"].items():
+        assert ref["value"] > 0 and ref["n_films"] == int((np.array(
+            [r.startswith("RA/") for r in saved_files(tiny_phantoms)])).sum()), method
+
+
+def saved_files(root):
+    from ra_models.xray.data import find_images
+
+    return find_images(root).relpaths()
+
+
+def test_nuisance_table_compares_clean_and_varied_films(tiny_xray_predictor):
+    from ra_models.xray.evaluate import NUISANCES, nuisance_sensitivity
+
+    out = nuisance_sensitivity(tiny_xray_predictor, n_per_class=2, size=128)
+    assert set(out["table"]) == set(NUISANCES)
+    for name, row in out["table"].items():
+        for cls in ("Normal", "RA"):
+            r = row[cls]
+            assert r["n"] == 2 and 0 <= r["median_abs_delta"] <= r["max_abs_delta"] <= 1
+            assert 0 <= r["flips"] <= 2
+        assert ("goal_met" in row) == (name in ("collimation", "marker"))
+    # a nuisance really changes the film: at least one |ΔP| is non-zero
+    assert any(row[c]["max_abs_delta"] > 0 for row in out["table"].values() for c in ("Normal", "RA"))
 
 
 def test_cross_validation_and_architecture_table(tiny_phantoms, tmp_path):
-    from ra_models.xray_eval import compare_architectures, cross_validate_xray
+    from ra_models.xray.evaluate import compare_architectures, cross_validate_xray
 
     cv = cross_validate_xray(tiny_phantoms, tmp_path, folds=2, epochs=1)
     assert len(cv["folds"]) == 2 and cv["n"] == 48
@@ -111,7 +146,7 @@ def test_cross_validation_and_architecture_table(tiny_phantoms, tmp_path):
 
 @pytest.mark.slow
 def test_backbone_comparison_runs(tiny_phantoms):
-    from ra_models.xray_eval import compare_architectures
+    from ra_models.xray.evaluate import compare_architectures
 
     table = compare_architectures(tiny_phantoms, archs=("mobilenetv2",), epochs=1)
     assert "| mobilenetv2 |" in table

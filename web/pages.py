@@ -50,15 +50,16 @@ def xray_predict():
         raise  # a server problem, not the upload's: the blueprint's 503 handler answers
     except RAError as e:
         return render_template("xray.html", accept=ACCEPT, formats=ALLOWED_FORMATS, error=str(e)), 400
-    heat_uri = None
+    heat_uri = hm = None
+    muted = a.assessable and a.result.probability_ra < a.result.threshold
     if current_app.config.get("SHOW_GRADCAM"):
-        from explain.overlay import overlay_png
+        from explain.overlay import explained_overlay, to_png
 
-        heat = svc.cam.compute(a.model_input, a.image.shape, "gradcam")
+        hm = svc.cam.heatmap(a.model_input, a.image.shape, "gradcam")
         heat_uri = "data:image/png;base64," + base64.b64encode(
-            overlay_png(a.image, heat, alpha=0.45)).decode()
+            to_png(explained_overlay(a.image, hm, alpha=0.6, muted=muted))).decode()
     return render_template("xray_result.html", r=a.result, ood=a.ood, heat_uri=heat_uri,
-                           filename=f.filename)
+                           hm=hm, muted=muted, filename=f.filename)
 
 
 @pages.get("/labs")

@@ -49,7 +49,7 @@ class Services:
     def cam(self):
         from explain.cam import CamExplainer
 
-        return self._once("cam", lambda: CamExplainer(self.xray.model, self.xray.gradcam_layer))
+        return self._once("cam", lambda: CamExplainer.for_predictor(self.xray))
 
     @property
     def ood(self):

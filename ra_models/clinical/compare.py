@@ -37,8 +37,8 @@ def _acr_rule_scores(df) -> np.ndarray:
 def compare_clinical(data=None, *, df=None, y=None, n: int = 10000, seed: int = 0,
                      folds: int = 5, task: str = "ra_vs_rest") -> list[dict]:
     """Stratified k-fold CV; returns one row per model with metrics and 95% CIs."""
-    from .model import fit_lab_dnn
-    from .train import load_training_table, predict_dnn
+    from .loader import load_training_table
+    from .model import fit_lab_dnn, predict_dnn
 
     if df is None:
         df, _ = load_training_table(data, n=n, seed=seed)

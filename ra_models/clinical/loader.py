@@ -8,11 +8,13 @@ the first one, and nothing is changed until the whole file is valid.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import math
 import os
 import re
 from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -193,3 +195,18 @@ def validate_lab_values(values: Mapping) -> dict:
     if problems:
         raise InvalidLabValuesError(problems)
     return clean
+
+
+def load_training_table(data: str | Path | None, *, n: int, seed: int):
+    """(frame, provenance) from a CSV, or from a fresh synthetic cohort when ``data`` is None."""
+    if data is None:
+        from .cohort import COHORT_VERSION, generate_cohort
+
+        df = generate_cohort(n, seed)
+        prov = {"source": "synthetic cohort", "generator": "ra_models.clinical.cohort",
+                "cohort_version": COHORT_VERSION, "seed": seed, "n_patients": n,
+                "recreate": f"python -m ra_models cohort --out FILE.csv --n {n} --seed {seed}"}
+        return load_lab_table(df.to_csv(index=False).encode(), require_label=True), prov
+    raw = Path(data).read_bytes()
+    return load_lab_table(raw, require_label=True), {
+        "source": "user data", "file": str(data), "sha256": hashlib.sha256(raw).hexdigest()}

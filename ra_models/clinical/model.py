@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import layers
 
 
@@ -31,3 +32,7 @@ def fit_lab_dnn(x_train, y_train, x_val, y_val, *, seed: int = 0, epochs: int = 
                      callbacks=[keras.callbacks.EarlyStopping(
                          monitor="val_loss", patience=patience, restore_best_weights=True)])
     return model, hist.history
+
+
+def predict_dnn(model, x: np.ndarray) -> np.ndarray:
+    return np.asarray(model(x.astype(np.float32), training=False)).reshape(-1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
 from pathlib import Path
 
@@ -12,35 +11,15 @@ import pandas as pd
 from .. import model_card
 from ..calibration import apply_temperature, fit_temperature
 from ..metrics import binary_metrics
+from ..model_card import BACKGROUND_FILE, MODEL_FILE, PREPROCESSOR_FILE
 from ..splits import stratified_split
-from .cohort import COHORT_VERSION, generate_cohort
-from .loader import labels_for, load_lab_table
-from .model import fit_lab_dnn
+from .loader import labels_for, load_training_table
+from .model import fit_lab_dnn, predict_dnn
 from .preprocessing import LabPreprocessor
 from .schema import FEATURES, LAB_FEATURES
 
-MODEL_FILE = "model.keras"
-PREPROCESSOR_FILE = "preprocessing.json"
-BACKGROUND_FILE = "background.csv"
 THRESHOLD = 0.5
 UNCERTAIN_BAND = 0.15
-
-
-def load_training_table(data: str | Path | None, *, n: int, seed: int):
-    """(frame, provenance) from a CSV, or from a fresh synthetic cohort when ``data`` is None."""
-    if data is None:
-        df = generate_cohort(n, seed)
-        prov = {"source": "synthetic cohort", "generator": "ra_models.clinical.cohort",
-                "cohort_version": COHORT_VERSION, "seed": seed, "n_patients": n,
-                "recreate": f"python -m ra_models cohort --out FILE.csv --n {n} --seed {seed}"}
-        return load_lab_table(df.to_csv(index=False).encode(), require_label=True), prov
-    raw = Path(data).read_bytes()
-    return load_lab_table(raw, require_label=True), {
-        "source": "user data", "file": str(data), "sha256": hashlib.sha256(raw).hexdigest()}
-
-
-def predict_dnn(model, x: np.ndarray) -> np.ndarray:
-    return np.asarray(model(x.astype(np.float32), training=False)).reshape(-1)
 
 
 def train_clinical(data: str | Path | None, out_dir: str | Path, *, seed: int = 0,

@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from . import model_card
-from .metrics import binary_metrics, threshold_table
-from .plots import evaluation_plots
-from .synthetic.dataset import read_manifest
-from .xray_data import find_images, load_arrays
+from .. import model_card
+from ..metrics import binary_metrics, threshold_table
+from ..plots import evaluation_plots
+from ..synthetic.dataset import read_manifest
+from .data import find_images, load_arrays
 
 SUBTYPE_NAMES = {"early_ra": "early RA", "established_ra": "established RA",
                  "healthy": "healthy", "oa": "OA hard negatives"}
@@ -31,7 +31,7 @@ def _data_note(manifest) -> str:
 
 def evaluate_xray(model_dir, data_dir, report_dir, *, cv: int = 0, seed: int = 0,
                   faithfulness: bool = True, max_faithfulness: int = 60,
-                  update_card: bool = False) -> dict:
+                  nuisance: int = 0, update_card: bool = False) -> dict:
     """Evaluate on a labelled folder; write only under ``report_dir``.
 
     The model folder (and so the card the apps show) changes only with ``update_card=True``
@@ -40,7 +40,7 @@ def evaluate_xray(model_dir, data_dir, report_dir, *, cv: int = 0, seed: int = 0
     """
     if cv:
         return cross_validate_xray(data_dir, report_dir, folds=cv, seed=seed)
-    from .predictor import XrayPredictor
+    from ..predictor import XrayPredictor
 
     report = Path(report_dir)
     report.mkdir(parents=True, exist_ok=True)
@@ -79,16 +79,108 @@ def evaluate_xray(model_dir, data_dir, report_dir, *, cv: int = 0, seed: int = 0
     if faithfulness and manifest:
         m["faithfulness"] = measure_faithfulness(pred, ds, x, y, manifest, seed=seed,
                                                  limit=max_faithfulness)
+    if faithfulness:
+        m["cam_reference"] = cam_reference(pred, x[y == 1], m["data"])
+    if nuisance:
+        m["nuisance_sensitivity"] = nuisance_sensitivity(pred, n_per_class=nuisance)
     (report / "metrics.json").write_text(json.dumps(m, indent=2, default=float))
     if update_card:
         card = model_card.load_card(model_dir)
         card["evaluation"] = {k: m[k] for k in ("data", "n", "roc_auc", "roc_auc_ci95", "accuracy",
                                                 "sensitivity", "specificity", "ece", "brier",
                                                 "by_subtype") if k in m}
-        if "faithfulness" in m:
-            card["faithfulness"] = m["faithfulness"]
+        for key in ("faithfulness", "cam_reference", "nuisance_sensitivity"):
+            if key in m:
+                card[key] = m[key]
         model_card.save_card(model_dir, card)
     return m
+
+
+#: Percentile of the per-film peak heat on RA films that a fixed-scale heatmap calls 1.
+CAM_REFERENCE_PERCENTILE = 95
+
+
+def cam_reference(pred, x_ra: np.ndarray, data_note: str, *, limit: int = 200) -> dict:
+    """The fixed heatmap scale per method: the 95th percentile of the raw map's peak over RA
+    films (:mod:`explain.cam`). Stored in the card; the UIs divide by it and clip at 1."""
+    from explain.cam import METHODS, CamExplainer
+
+    cams = CamExplainer(pred.model, pred.gradcam_layer)
+    films = x_ra[:limit]
+    out = {}
+    for method in METHODS:
+        peaks = [float(cams.raw_input(f[None], method)[0].max()) for f in films]
+        out[method] = {
+            "value": float(np.percentile(peaks, CAM_REFERENCE_PERCENTILE)) if peaks else None,
+            "statistic": f"{CAM_REFERENCE_PERCENTILE}th percentile of the raw map's peak over "
+                         f"{len(peaks)} RA films ({data_note})",
+            "n_films": len(peaks)}
+    return out
+
+
+#: Each nuisance as (name, how the varied film differs from the clean one).
+NUISANCES = ("collimation", "marker", "exposure", "rotation", "zoom")
+#: Goals for the shipped model (issue #10): max |ΔP(RA)| and label flips per nuisance.
+NUISANCE_GOALS = {"collimation": 0.10, "marker": 0.10}
+
+
+def _nuisance_variant(spec, name: str, rng: np.random.Generator):
+    from ..synthetic.phantom import with_changes
+
+    if name == "collimation":
+        return with_changes(spec, collimation=tuple(float(v) for v in rng.uniform(0.03, 0.10, 4)))
+    if name == "marker":
+        return with_changes(spec, marker_corner=int(rng.integers(0, 4)))
+    if name == "exposure":
+        return with_changes(spec, exposure=float(rng.choice([0.85, 1.15])))
+    if name == "rotation":
+        return with_changes(spec, rotation_deg=float(rng.choice([-12.0, 12.0])))
+    if name == "zoom":
+        return with_changes(spec, zoom=float(rng.choice([0.9, 1.1])))
+    raise ValueError(name)
+
+
+def nuisance_sensitivity(pred, *, n_per_class: int = 60, seed: int = 900_000,
+                         size: int = 256) -> dict:
+    """|ΔP(RA)| when one film nuisance is added to an otherwise clean phantom (same seed, same
+    anatomy, same noise), per nuisance and class; label flips counted at the threshold."""
+    from ..preprocess import prepare_xray
+    from ..synthetic.phantom import render, sample_spec, with_changes
+
+    rows: dict = {n: {"Normal": [], "RA": []} for n in NUISANCES}
+    flips: dict = {n: {"Normal": 0, "RA": 0} for n in NUISANCES}
+    for label in ("Normal", "RA"):
+        for k in range(n_per_class):
+            s = seed + k + (0 if label == "Normal" else 50_000)
+            rng = np.random.default_rng(s)
+            clean = with_changes(sample_spec(s, label), collimation=None, marker_corner=None,
+                                 exposure=1.0, rotation_deg=0.0, zoom=1.0)
+            specs = [clean] + [_nuisance_variant(clean, n, rng) for n in NUISANCES]
+            xs = np.stack([prepare_xray(render(sp, size)[0]) for sp in specs])
+            p = pred.calibrate(pred.raw_probabilities(xs))
+            for j, name in enumerate(NUISANCES, start=1):
+                rows[name][label].append(abs(float(p[j] - p[0])))
+                flips[name][label] += int((p[j] >= pred.threshold) != (p[0] >= pred.threshold))
+    table = {}
+    for name in NUISANCES:
+        table[name] = {}
+        for label in ("Normal", "RA"):
+            d = np.array(rows[name][label])
+            table[name][label] = {"median_abs_delta": float(np.median(d)),
+                                  "max_abs_delta": float(d.max()), "flips": flips[name][label],
+                                  "n": int(len(d))}
+        goal = NUISANCE_GOALS.get(name)
+        if goal is not None:
+            worst = max(table[name][c]["max_abs_delta"] for c in ("Normal", "RA"))
+            n_flips = sum(table[name][c]["flips"] for c in ("Normal", "RA"))
+            table[name]["goal"] = f"max |ΔP| ≤ {goal:.2f} and no flips"
+            table[name]["goal_met"] = bool(worst <= goal and n_flips == 0)
+    return {"data": f"fresh synthetic phantoms (seeds {seed}…; {n_per_class} Normal + "
+                    f"{n_per_class} RA), each rendered clean and with one nuisance",
+            "nuisances": {"collimation": "shutter borders 3–10% per side",
+                          "marker": "lead L/R marker in a corner", "exposure": "×0.85 or ×1.15",
+                          "rotation": "±12°", "zoom": "×0.9 or ×1.1"},
+            "table": table}
 
 
 def _gallery(ds, x, y, p, threshold, report: Path, k: int = 8) -> list[dict]:
@@ -117,8 +209,8 @@ def measure_faithfulness(pred, ds, x, y, manifest, *, seed: int = 0, limit: int 
         summarise,
     )
 
-    from .imaging import read_image
-    from .preprocess import prepare_xray
+    from ..preprocess import prepare_xray
+    from ..synthetic.phantom import MASK_LABELS
 
     by_file = {r["file"]: r for r in manifest}
     rels = ds.relpaths()
@@ -128,18 +220,25 @@ def measure_faithfulness(pred, ds, x, y, manifest, *, seed: int = 0, limit: int 
     cams = CamExplainer(pred.model, pred.gradcam_layer)
     out: dict = {"data": "RA phantoms with ground-truth lesion masks (synthetic)",
                  "n_cases": len(pick), "tolerance_px": tolerance_px, "methods": {}}
-    masks = {}
+    masks, sign_masks = {}, {}
     for i in pick:
-        m = read_image(Path(ds.root) / by_file[rels[i]]["mask"]).pixels > 0
-        # masks are stored as label PNGs at the image's own size; bring them to 224²
-        masks[i] = prepare_xray(m.astype(np.float32))[..., 0] > 0.5
+        # masks are label PNGs (one value per sign, MASK_LABELS) at the image's own size;
+        # each sign's region is brought to 224² on its own
+        labels = np.asarray(Image.open(Path(ds.root) / by_file[rels[i]]["mask"]))
+        masks[i] = prepare_xray((labels > 0).astype(np.float32))[..., 0] > 0.5
+        sign_masks[i] = {sign: prepare_xray((labels == v).astype(np.float32))[..., 0] > 0.5
+                         for sign, v in MASK_LABELS.items() if (labels == v).any()}
     for method in METHODS:
         t = time.time()
         hits, energy, dels, ins = [], [], [], []
+        per_sign = {sign: {"hits": [], "energy": []} for sign in MASK_LABELS}
         for i in pick:
             cam = cams.compute_input(x[i][None], method)[0]
             hits.append(pointing_hit(cam, masks[i], tolerance_px))
             energy.append(energy_in_mask(cam, masks[i], tolerance_px))
+            for sign, sm in sign_masks[i].items():
+                per_sign[sign]["hits"].append(pointing_hit(cam, sm, tolerance_px))
+                per_sign[sign]["energy"].append(energy_in_mask(cam, sm, tolerance_px))
             if method == "gradcam" or len(dels) < 20:
                 d, n = deletion_insertion(pred.raw_probabilities, x[i], cam)
                 dels.append(d)
@@ -150,9 +249,18 @@ def measure_faithfulness(pred, ds, x, y, manifest, *, seed: int = 0, limit: int 
             "deletion_auc": summarise(dels)["mean"],
             "insertion_auc": summarise(ins)["mean"],
             "seconds_per_image": (time.time() - t) / max(len(pick), 1),
+            # Per sign, over the films that have it: "on an erosion" is what a clinician hears
+            # in "on a true sign", and large swelling/osteopenia masks make all-sign hits easy.
+            "by_sign": {sign: {"pointing_game": summarise(v["hits"])["mean"],
+                               "energy_in_mask": summarise(v["energy"])["mean"],
+                               "n_films": summarise(v["hits"])["n"]}
+                        for sign, v in per_sign.items()},
         }
     mask_area = [float(masks[i].mean()) for i in pick]
     out["mean_mask_area_fraction"] = float(np.mean(mask_area)) if mask_area else None
+    out["mean_mask_area_fraction_by_sign"] = {
+        sign: float(np.mean([sign_masks[i][sign].mean() for i in pick if sign in sign_masks[i]]))
+        for sign in MASK_LABELS if any(sign in sign_masks[i] for i in pick)}
     # Sanity check: Grad-CAM on a copy with re-drawn weights should look different.
     rnd = CamExplainer(randomised_copy(pred.model, seed), pred.gradcam_layer)
     rhos = [spearman(cams.compute_input(x[i][None])[0], rnd.compute_input(x[i][None])[0])
@@ -165,10 +273,10 @@ def _fit_eval(x, y, tr, va, te, *, arch: str, epochs: int, seed: int,
               learning_rate: float = 1e-3) -> dict:
     import keras
 
-    from .calibration import apply_temperature, fit_temperature
-    from .xray_data import make_tf_dataset
-    from .xray_model import build_model
-    from .xray_train import predict_proba
+    from ..calibration import apply_temperature, fit_temperature
+    from .data import make_tf_dataset
+    from .model import build_model
+    from .train import predict_proba
 
     keras.utils.set_random_seed(seed)
     model = build_model(arch)
@@ -214,7 +322,7 @@ def cross_validate_xray(data_dir, report_dir, *, folds: int = 5, seed: int = 0,
 def compare_architectures(data_dir, *, archs=("paper", "mobilenetv2", "vgg16", "densenet121"),
                           epochs: int = 10, seed: int = 0) -> str:
     """Same split, same recipe, one row per architecture: params, train time, AUC, ECE."""
-    from .splits import stratified_split
+    from ..splits import stratified_split
 
     ds = find_images(data_dir)
     x, y = load_arrays(ds.files), ds.labels

@@ -10,7 +10,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from .preprocess import XRAY_INPUT_SIZE
+from ..preprocess import XRAY_INPUT_SIZE
 
 #: Name of the convolution whose activations Grad-CAM uses ("paper" architecture).
 GRADCAM_LAYER = "gradcam_conv"

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import numpy as np
 
-from . import model_card
-from .calibration import apply_temperature, fit_temperature
-from .metrics import binary_metrics
-from .splits import stratified_split
-from .synthetic.dataset import read_manifest
-from .xray_data import find_images, load_arrays, make_tf_dataset
-from .xray_model import CLASS_NAMES, build_model, gradcam_layer_for
+from .. import model_card
+from ..calibration import apply_temperature, fit_temperature
+from ..metrics import binary_metrics
+from ..model_card import MODEL_FILE
+from ..splits import stratified_split
+from ..synthetic.dataset import read_manifest
+from .data import find_images, load_arrays, make_tf_dataset
+from .model import CLASS_NAMES, build_model, gradcam_layer_for
 
-MODEL_FILE = "model.keras"
 DEFAULT_THRESHOLD = 0.5
 UNCERTAIN_BAND = 0.15  # |P - threshold| below this is shown as "uncertain"
 
@@ -129,7 +129,8 @@ def train_xray(data_dir: str | Path, out_dir: str | Path, *, epochs: int = 50, s
         "training": {"optimizer": "Adam", "learning_rate": learning_rate, "batch_size": batch_size,
                      "max_epochs": epochs, "epochs_run": len(hist.history["loss"]),
                      "early_stopping": f"val_loss, patience {patience}, best weights restored",
-                     "augmentation": "rotation, horizontal flip, zoom, shear" if augment else "none",
+                     "augmentation": ("rotation, horizontal flip, zoom, shear; film nuisances: collimation "
+                                          "borders and lead L/R markers (p = 0.5 each)") if augment else "none",
                      "train_seconds": round(train_s, 1), "seed": seed,
                      "history": {k: [round(float(v), 4) for v in vs] for k, vs in hist.history.items()}},
         "metrics": {"data": "held-out test split of the training data set"
@@ -158,7 +159,7 @@ def train_xray(data_dir: str | Path, out_dir: str | Path, *, epochs: int = 50, s
 
 def fit_ood(model, x_train: np.ndarray, out_dir: Path) -> dict:
     """Fit and save the out-of-distribution checker on the training images' features."""
-    from .ood import OODChecker
+    from ..ood import OODChecker
 
     checker = OODChecker.fit(model, x_train)
     path = checker.save(out_dir)
