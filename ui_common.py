@@ -89,14 +89,16 @@ def disclaimer() -> None:
     st.caption(DISCLAIMER)
 
 
-def probability_badge(p: float, threshold: float, uncertain: bool, label: str) -> None:
+def probability_badge(p: float, threshold: float, uncertain: bool, label: str, *,
+                      negative_text: str = "No RA pattern") -> None:
     from ra_models.predictor import format_probability
 
     shown = format_probability(p)
+    lean = label if label == "RA" else negative_text
     if uncertain:
         st.warning(f"**Uncertain** — P(RA) {shown} is close to the operating threshold "
-                   f"{threshold:.0%}; the model leans **{label}**, but this is not a confident answer.")
+                   f"{threshold:.0%}; the model leans **{lean}**, but this is not a confident answer.")
     elif label == "RA":
         st.error(f"**RA pattern** — P(RA) {shown} (threshold {threshold:.0%})")
     else:
-        st.success(f"**No RA pattern** — P(RA) {shown} (threshold {threshold:.0%})")
+        st.success(f"**{negative_text}** — P(RA) {shown} (threshold {threshold:.0%})")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 
 _EPS = 1e-7
 
@@ -30,6 +29,8 @@ def fit_temperature(p: np.ndarray, y: np.ndarray, bounds=(0.05, 20.0)) -> float:
     def nll(log_t: float) -> float:
         q = np.clip(sigmoid(z / np.exp(log_t)), _EPS, 1 - _EPS)
         return float(-np.mean(y * np.log(q) + (1 - y) * np.log1p(-q)))
+
+    from scipy.optimize import minimize_scalar
 
     res = minimize_scalar(nll, bounds=(np.log(bounds[0]), np.log(bounds[1])), method="bounded")
     return float(np.exp(res.x))

@@ -17,7 +17,7 @@ import numpy as np
 from . import model_card
 from .calibration import apply_temperature
 from .clinical.schema import LAB_MARKERS
-from .errors import InsufficientDataError, ModelError, ModelNotFoundError
+from .errors import InsufficientDataError, InvalidLabValuesError, ModelError, ModelNotFoundError
 from .imaging import ImageMeta, IntakeLimits, read_image
 from .model_card import BACKGROUND_FILE, PREPROCESSOR_FILE
 from .preprocess import XRAY_INPUT_SIZE, prepare_xray
@@ -171,37 +171,81 @@ class XrayPredictor:
         return XrayResult(label, p, self.threshold, unc, self.info, raw, meta)
 
 
+#: The lab model's negative class: everything that is not RA in its cohort.
+NOT_RA = "not RA"
+NOT_RA_TEXT = "not RA (other rheumatic disease or healthy)"
+
+
+def bayes_update(p: float, from_prior: float, to_prior: float) -> float:
+    """Move a probability calibrated at prevalence ``from_prior`` to pretest ``to_prior``
+    (odds form of Bayes' theorem: the likelihood ratio the model implies stays the same)."""
+    p = min(max(float(p), 1e-9), 1 - 1e-9)
+    odds = p / (1 - p) * (to_prior / (1 - to_prior)) / (from_prior / (1 - from_prior))
+    return odds / (1 + odds)
+
+
 @dataclass(frozen=True)
 class ClinicalResult:
-    label: str
-    probability_ra: float
+    label: str  # "RA" or NOT_RA, on probability_ra
+    probability_ra: float  # calibrated, at ``prior`` (the cohort's prevalence unless set)
     threshold: float
     uncertain: bool
     model: ModelInfo
     acr_eular: object  # AcrEularResult
-    values: dict  # validated raw values
+    values: dict  # validated raw values (canonical units)
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    prior: float = 0.0  # pretest probability the probability is stated at
+    cohort_prior: float = 0.0  # prevalence the model is calibrated to
+    probability_ra_cohort: float = 0.0  # the model's own output at the cohort prevalence
+    not_measured: tuple[str, ...] = ()  # markers averaged over (neither raise nor lower P)
+    activity: object = None  # DiseaseActivity or None
 
     @property
     def display_label(self) -> str:
-        return f"uncertain (leans {self.label})" if self.uncertain else self.label
+        text = NOT_RA_TEXT if self.label == NOT_RA else self.label
+        return f"uncertain (leans {text})" if self.uncertain else text
 
     @property
     def display_probability(self) -> str:
         return format_probability(self.probability_ra)
 
+    @property
+    def notes(self) -> list[str]:
+        """What a reader must keep in mind, besides the warnings."""
+        out = []
+        if self.label == NOT_RA or self.uncertain:
+            out.append("A low lab probability does not exclude RA: about one in five patients "
+                       "with RA is seronegative, and early RA can have normal acute-phase "
+                       "reactants.")
+        if self.not_measured:
+            out.append(f"Not measured: {', '.join(self.not_measured)}. The model averaged over "
+                       "the values seen in its background patients, so a missing test neither "
+                       "raises nor lowers P(RA) as a negative or positive result would.")
+        return out
+
     def to_dict(self) -> dict:
         return {"label": self.label, "probability_ra": round(self.probability_ra, 4),
                 "threshold": self.threshold, "uncertain": self.uncertain,
+                "prior": round(self.prior, 4), "cohort_prior": round(self.cohort_prior, 4),
+                "probability_ra_at_cohort_prior": round(self.probability_ra_cohort, 4),
+                "not_measured": list(self.not_measured),
                 "model": self.model.to_dict(), "acr_eular": self.acr_eular.to_dict(),
-                "warnings": list(self.warnings)}
+                "activity": self.activity.to_dict() if self.activity is not None else None,
+                "notes": self.notes, "warnings": list(self.warnings)}
 
 
 class ClinicalPredictor:
-    """Lab values (Age, Gender, ESR, CRP, RF, Anti-CCP) -> calibrated P(RA) + ACR/EULAR panel."""
+    """Lab values (Age, Gender, ESR, CRP, RF, Anti-CCP) -> calibrated P(RA) + ACR/EULAR panel.
+
+    ``model`` is a Keras model (training, reference) or a
+    :class:`~ra_models.clinical.numpy_dnn.NumpyDense` read from the same ``.keras`` file
+    (serving: no TensorFlow import, the same numbers within 1e-6). A marker that was not
+    measured is *averaged over* the background patients' values of it, never imputed with a
+    single (negative) value.
+    """
 
     def __init__(self, model, card: dict, preprocessor, background=None, model_dir=None):
-        import tensorflow as tf
+        from .clinical.numpy_dnn import NumpyDense
 
         self.model = model
         self.card = card
@@ -211,31 +255,61 @@ class ClinicalPredictor:
         self.temperature = float(card.get("calibration", {}).get("temperature", 1.0))
         self.threshold = float(card.get("threshold", 0.5))
         self.band = float(card.get("uncertain_band", 0.15))
+        self.cohort_prior = float(card.get("prevalence") or card.get("training_data", {}).get(
+            "prevalence") or 0.236)
         self.info = ModelInfo(card.get("name", "clinical"), str(card.get("version", "0")),
                               card.get("sha256", ""), "clinical")
         n = len(preprocessor.feature_names)
-        self._fn = tf.function(lambda x: model(x, training=False),
-                               input_signature=[tf.TensorSpec([None, n], tf.float32)],
-                               reduce_retracing=True)
+        if isinstance(model, NumpyDense):
+            self.backend = "numpy"
+            self._fn = model
+        else:
+            import tensorflow as tf
+
+            self.backend = "keras"
+            self._fn = tf.function(lambda x: model(x, training=False),
+                                   input_signature=[tf.TensorSpec([None, n], tf.float32)],
+                                   reduce_retracing=True)
         self.feature_names = preprocessor.feature_names
+        self.background_x = self._background_matrix()
 
     @classmethod
-    def load(cls, model_dir: str | Path, *, verify: bool = True) -> ClinicalPredictor:
+    def load(cls, model_dir: str | Path, *, verify: bool = True,
+             backend: str = "auto") -> ClinicalPredictor:
+        """``backend``: "numpy" (no TensorFlow), "keras", or "auto" (NumPy when the model is a
+        plain Dense/BatchNorm/Dropout network, else Keras)."""
         import pandas as pd
 
+        from .clinical.numpy_dnn import NumpyDense, UnsupportedForNumpy
         from .clinical.preprocessing import LabPreprocessor
 
         model_dir = Path(model_dir)
-        card, model = _load_verified(model_dir, verify, required=(PREPROCESSOR_FILE,))
+        model = None
+        if backend in ("auto", "numpy"):
+            card = model_card.load_card(model_dir)
+            path = model_dir / card.get("file", "model.keras")
+            if not path.exists():
+                raise ModelNotFoundError(f"Model file '{model_card.shown_path(path)}' named by the "
+                                         "model card is missing.")
+            if verify:
+                verify_listed_files(model_dir, card, (PREPROCESSOR_FILE,))
+            try:
+                model = NumpyDense.from_keras_file(path)
+            except UnsupportedForNumpy as e:
+                if backend == "numpy":
+                    raise ModelError(f"'{model_card.shown_path(path)}' cannot run without Keras: {e}.") from e
+        if model is None:
+            card, model = _load_verified(model_dir, verify, required=(PREPROCESSOR_FILE,))
         pre_path = model_dir / PREPROCESSOR_FILE
         try:
             pre = LabPreprocessor.load(pre_path)
         except (ValueError, KeyError, TypeError, OSError) as e:
             raise ModelError(f"'{model_card.shown_path(pre_path)}' is not a valid lab preprocessing file ({e}); "
                              "refusing to load the model.") from e
-        if len(pre.feature_names) != int(model.inputs[0].shape[-1]):
+        n_in = model.n_inputs if isinstance(model, NumpyDense) else int(model.inputs[0].shape[-1])
+        if len(pre.feature_names) != n_in:
             raise ModelError(f"'{model_card.shown_path(pre_path)}' gives {len(pre.feature_names)} features but the "
-                             f"model takes {model.inputs[0].shape[-1]}; refusing to load it.")
+                             f"model takes {n_in}; refusing to load it.")
         bg_path = model_dir / BACKGROUND_FILE
         try:
             background = pd.read_csv(bg_path) if bg_path.exists() else None
@@ -245,11 +319,62 @@ class ClinicalPredictor:
         self.predict_scaled(np.zeros((1, len(self.feature_names)), np.float32))  # trace once
         return self
 
+    def _background_matrix(self) -> np.ndarray | None:
+        """Preprocessed background patients with every marker measured (for averaging over a
+        marker that was not measured)."""
+        if self.background is None:
+            return None
+        bg = self.background
+        cols = [c for c in LAB_MARKERS if c in bg.columns]
+        complete = bg.dropna(subset=cols) if cols else bg
+        if len(complete) == 0:
+            return None
+        return self.pre.transform(complete.head(200))
+
     # -- numeric paths (used by SHAP too)
     def predict_scaled(self, x: np.ndarray) -> np.ndarray:
         """Calibrated P(RA) for already-preprocessed rows (N, n_features)."""
-        raw = np.asarray(self._fn(np.asarray(x, np.float32))).reshape(-1)
+        raw = np.asarray(self._fn(np.asarray(x, np.float32)), float).reshape(-1)
         return apply_temperature(raw, self.temperature)
+
+    def predict_marginal(self, x: np.ndarray, missing: np.ndarray) -> np.ndarray:
+        """Calibrated P(RA) for preprocessed rows where ``missing`` (N, F bool) columns are
+        averaged over the background patients' values instead of taken from ``x``."""
+        x = np.asarray(x, np.float32)
+        missing = np.asarray(missing, bool)
+        out = np.empty(len(x))
+        if self.background_x is None or not missing.any():
+            return self.predict_scaled(x)
+        patterns, inverse = np.unique(missing, axis=0, return_inverse=True)
+        for k, pat in enumerate(patterns):
+            rows = np.flatnonzero(inverse.reshape(-1) == k)
+            if not pat.any():
+                out[rows] = self.predict_scaled(x[rows])
+                continue
+            b = len(self.background_x)
+            tiled = np.repeat(x[rows], b, axis=0)
+            tiled[:, pat] = np.tile(self.background_x[:, pat], (len(rows), 1))
+            out[rows] = self.predict_scaled(tiled).reshape(len(rows), b).mean(axis=1)
+        return out
+
+    def missing_mask(self, rows) -> np.ndarray:
+        """(N, F) True where a marker was not measured, for a DataFrame or clean dicts."""
+        import pandas as pd
+
+        names = self.feature_names
+        if isinstance(rows, pd.DataFrame):
+            miss = {c: rows[c].isna().to_numpy() if c in rows.columns else np.ones(len(rows), bool)
+                    for c in LAB_MARKERS}
+            n = len(rows)
+        else:
+            rows = list(rows)
+            miss = {c: np.array([r.get(c) is None for r in rows], bool) for c in LAB_MARKERS}
+            n = len(rows)
+        out = np.zeros((n, len(names)), bool)
+        for c in LAB_MARKERS:
+            if c in names:
+                out[:, names.index(c)] = miss[c]
+        return out
 
     def transform(self, rows) -> np.ndarray:
         """Preprocess a DataFrame (batch path) or a list of dicts (per-request fast path)."""
@@ -260,11 +385,17 @@ class ClinicalPredictor:
         return self.pre.transform_records(list(rows))
 
     def predict_frame(self, df) -> np.ndarray:
-        return self.predict_scaled(self.pre.transform(df))
+        return self.predict_marginal(self.pre.transform(df), self.missing_mask(df))
 
     def predict(self, values: Mapping, *, small_joints=None, large_joints=None,
-                symptom_weeks=None) -> ClinicalResult:
+                symptom_weeks=None, prior: float | None = None, acr_options: Mapping | None = None,
+                activity: Mapping | None = None) -> ClinicalResult:
+        """One patient. ``prior``: the user's pretest probability (0 < prior < 1), else the
+        cohort's prevalence. ``acr_options``: extra inputs of the ACR/EULAR panel (joints,
+        entry gate, erosive disease, ULNs). ``activity``: joint counts and global assessments
+        for DAS28/CDAI/SDAI."""
         from .clinical.acr_eular import acr_eular_2010
+        from .clinical.activity import disease_activity
         from .clinical.loader import validate_lab_values
 
         clean = validate_lab_values(values)
@@ -272,26 +403,50 @@ class ClinicalPredictor:
             raise InsufficientDataError(
                 "Insufficient data: enter at least one of ESR, CRP, RF or Anti-CCP. Age and sex "
                 "alone say nothing about RA, so no probability is given.")
-        p = float(self.predict_scaled(self.transform([clean]))[0])
-        label, unc = _verdict(p, self.threshold, self.band)
+        if prior is not None and not (0.001 <= float(prior) <= 0.999):
+            raise InvalidLabValuesError({"prior": f"{prior!r} is outside 0.001–0.999 (a "
+                                                  "pretest probability, e.g. 0.3 for 30%)"})
+        x = self.transform([clean])
+        p_cohort = float(self.predict_marginal(x, self.missing_mask([clean]))[0])
+        used_prior = float(prior) if prior is not None else self.cohort_prior
+        p = bayes_update(p_cohort, self.cohort_prior, used_prior) if prior is not None else p_cohort
+        label, unc = _verdict(p, self.threshold, self.band, negative=NOT_RA)
         acr = acr_eular_2010(rf=clean["RF"], anti_ccp=clean["Anti-CCP"], crp=clean["CRP"],
                              esr=clean["ESR"], age=clean["Age"], gender=clean["Gender"],
                              small_joints=small_joints, large_joints=large_joints,
-                             symptom_weeks=symptom_weeks)
+                             symptom_weeks=symptom_weeks, **dict(acr_options or {}))
+        act = disease_activity(esr=clean["ESR"], crp=clean["CRP"], **dict(activity or {}))
+        missing = tuple(c for c in LAB_MARKERS if clean.get(c) is None)
         return ClinicalResult(label, p, self.threshold, unc, self.info, acr, clean,
-                              tuple(self.value_warnings(clean)))
+                              tuple(self.value_warnings(clean)), prior=used_prior,
+                              cohort_prior=self.cohort_prior, probability_ra_cohort=p_cohort,
+                              not_measured=missing, activity=act)
+
+    def predict_request(self, fields: Mapping) -> ClinicalResult:
+        """One request as a form or the API sends it: the six lab values plus the optional
+        fields of :mod:`ra_models.clinical.workup` (CRP unit, prior, joints, activity, …)."""
+        from .clinical.workup import labs_in_canonical_units, parse_extras
+
+        problems = {}
+        try:
+            extras = parse_extras(fields)
+        except InvalidLabValuesError as e:
+            problems.update(e.problems)
+            extras = None
+        try:
+            labs = labs_in_canonical_units(fields)
+            if extras is None:
+                from .clinical.loader import validate_lab_values
+
+                validate_lab_values(labs)
+        except InvalidLabValuesError as e:
+            problems = {**e.problems, **problems}
+        if problems:
+            raise InvalidLabValuesError(problems)
+        return self.predict(labs, **extras)
 
     def value_warnings(self, clean: dict) -> list[str]:
-        from .clinical.schema import FEATURE_BY_NAME
-
         out = []
-        names = self.pre.feature_names
-        med = dict(zip(names, self.pre.pipeline.named_steps["impute"].statistics_))
-        for col in ("ESR", "CRP", "RF", "Anti-CCP"):
-            if clean.get(col) is None:
-                f = FEATURE_BY_NAME[col]
-                out.append(f"{col} not given: the model used the training median "
-                           f"({med[col]:.3g} {f.unit}) in its place.")
         age = clean.get("Age")
         if age is not None and not (18 <= age <= 90):
             out.append(f"Age {age:g} is outside the training range 18–90 years; treat the "
@@ -303,4 +458,7 @@ class ClinicalPredictor:
             v = clean.get(col)
             if v is not None and v >= limit:
                 out.append(f"{col} = {v:g} is {why}.")
+        if self.background_x is None and any(clean.get(c) is None for c in LAB_MARKERS):
+            out.append("This model folder has no background patients, so a marker that was "
+                       "not measured was replaced by the training median.")
         return out

@@ -118,9 +118,19 @@ def flask_url(model_env):
     proc.wait(timeout=30)
 
 
-def test_streamlit_upload_shows_probability_and_heatmap(browser, streamlit_url):
-    # Streamlit scrolls inside its own container, so a tall viewport shows the whole page.
-    page = browser.new_page(viewport={"width": 1400, "height": 1800})
+def _external_requests(page, base: str) -> list[str]:
+    """Collect every request the page makes to anything but the app itself (must stay empty:
+    the app runs offline, fonts and icons included)."""
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(r.url)
+            if not r.url.startswith((base, "data:", "blob:", "about:")) else None)
+    return seen
+
+
+def test_streamlit_upload_shows_probability_and_heatmap(browser, streamlit_url, tmp_path):
+    # the first screen at 1440×900 must hold the verdict, the film and its heatmap
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    external = _external_requests(page, streamlit_url)
     page.goto(streamlit_url, wait_until="networkidle")
     page.get_by_text("What it does", exact=False).first.wait_for(timeout=60_000)
     save_shot(page, "streamlit-home.png")
@@ -129,10 +139,38 @@ def test_streamlit_upload_shows_probability_and_heatmap(browser, streamlit_url):
     page.get_by_text("Calibrated P(RA)").first.wait_for(timeout=90_000)
     page.locator("[data-testid='stImage'] img").nth(1).wait_for(timeout=90_000)
     images_loaded(page, 2)
-    assert page.locator("[data-testid='stImage'] img").count() >= 2
+    banner = page.get_by_text("P(RA)", exact=False).first.bounding_box()
+    film, heat = (page.locator("[data-testid='stImage'] img").nth(i).bounding_box() for i in (0, 1))
+    assert banner["y"] < 900 and film["y"] < 900 and heat["y"] < 900, (banner, film, heat)
+    assert heat["y"] + 0.5 * heat["height"] < 900  # most of the heatmap, not just its top edge
+    page.set_viewport_size({"width": 1400, "height": 1800})
     save_shot(page, "streamlit-xray.png")
+    # an image the model cannot judge: no verdict, "not assessable" with the reason
+    from skimage import data as skdata
+    from PIL import Image
+
+    photo = tmp_path / "photo.png"
+    Image.fromarray(skdata.astronaut()).save(photo)
+    page.locator('input[type="file"]').first.set_input_files(str(photo))
+    page.get_by_text("Not assessable", exact=False).first.wait_for(timeout=90_000)
+    assert page.get_by_text("RA pattern", exact=False).count() == 0
+    # the clinical page: no answer before input; type values as a user does
+    page.goto(f"{streamlit_url}/clinical", wait_until="networkidle")
+    page.get_by_text("Enter sex, age", exact=False).first.wait_for(timeout=90_000)
+    page.get_by_text("choose", exact=True).first.click()
+    page.get_by_role("option", name="Female").click()
+    for label, value in (("Age (years)", "54"), ("RF (IU/mL)", "65"), ("CRP (mg/L)", "14"),
+                         ("Anti-CCP (U/mL)", "120")):
+        box = page.get_by_label(label)
+        box.fill(value)
+        box.press("Enter")
+        page.wait_for_timeout(300)
+    page.get_by_text("2010 ACR/EULAR criteria", exact=True).first.wait_for(timeout=90_000)
+    page.locator("[data-testid='stImage'] img").first.wait_for(timeout=90_000)
+    images_loaded(page, 1)
+    page.wait_for_timeout(1000)
+    save_shot(page, "streamlit-clinical.png")
     for path, name, marker, n_img in (
-            ("clinical", "streamlit-clinical.png", "2010 ACR/EULAR criteria", 1),
             ("teaching", "streamlit-teaching.png", "Grad-CAM peak", 3),
             ("model_cards", "streamlit-model-cards.png", "Faithfulness", 4),
             ("batch", "streamlit-batch.png", "Batch predictions", 0)):
@@ -144,6 +182,7 @@ def test_streamlit_upload_shows_probability_and_heatmap(browser, streamlit_url):
         page.wait_for_timeout(1000)
         save_shot(page, name)
     page.close()
+    assert not external, f"the app fetched from outside: {sorted(set(external))[:5]}"
 
 
 def test_flask_upload_flow(browser, flask_url):
@@ -165,6 +204,14 @@ def test_flask_upload_flow(browser, flask_url):
     page.click("button[type=submit]")
     page.wait_for_selector("#CRP-err")
     save_shot(page, "flask-labs-error.png")
+    # a bad value, then a good one: the result uses the new value
+    page.fill("#CRP", "14")
+    page.fill("#RF", "65")
+    page.click("button[type=submit]")
+    page.wait_for_selector("text=Predicted class")
+    assert "CRP 14 mg/L" in page.content()
+    favicon = page.request.get(f"{flask_url}/favicon.ico")
+    assert favicon.status == 200
     page.close()
 
 

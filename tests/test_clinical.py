@@ -33,7 +33,12 @@ def test_marker_accuracy_matches_literature(cohort, col, sens, spec):
 def test_cohort_schema_mix_and_determinism(cohort):
     assert tuple(cohort.columns) == DATAVERSE_COLUMNS
     share = (cohort["Disease"] == RA_NAME).mean()
-    assert abs(share - 0.236) < 0.015
+    assert abs(share - 0.20) < 0.015
+    # the differentials of an arthritis clinic are there (cohort 2.0)
+    assert {"Osteoarthritis", "Gout/CPPD", "Polymyalgia Rheumatica", "Viral Arthritis",
+            "Undifferentiated Arthritis"} <= set(cohort["Disease"])
+    pmr = cohort[cohort["Disease"] == "Polymyalgia Rheumatica"]
+    assert pmr["Age"].min() >= 50 and pmr["ESR"].median() > ra_median_esr(cohort)
     ra = cohort[cohort["Disease"] == RA_NAME]
     assert 0.65 < (ra["Gender"] == "Female").mean() < 0.75
     assert abs(ra["Age"].mean() - 56) < 2
@@ -46,6 +51,29 @@ def test_cohort_schema_mix_and_determinism(cohort):
     sle = cohort["Disease"] == "Systemic Lupus Erythematosus"
     assert cohort.loc[sle, "Anti-dsDNA"].isna().mean() < cohort.loc[~sle, "Anti-dsDNA"].isna().mean() / 2
     pd.testing.assert_frame_equal(generate_cohort(300, 1), generate_cohort(300, 1))
+
+
+def ra_median_esr(cohort):
+    return cohort[cohort["Disease"] == RA_NAME]["ESR"].median()
+
+
+def _lr(cohort, positive):
+    ra = cohort["Disease"] == RA_NAME
+    return positive[ra].mean() / positive[~ra].mean()
+
+
+def test_likelihood_ratios_match_published_ranges():
+    """Issue 11 §4: double-positive LR+ 10–20 (published 13.8), high-titre anti-CCP LR+
+    15–50, RF false positives rising with age; so labs alone cannot reach certainty."""
+    big = generate_cohort(40000, 3).dropna(subset=["RF", "Anti-CCP"])
+    both = (big["RF"] > 20) & (big["Anti-CCP"] > 20)
+    assert 10 <= _lr(big, both) <= 20
+    assert 15 <= _lr(big, big["Anti-CCP"] > 60) <= 50
+    assert 3.5 <= _lr(big, big["RF"] > 20) <= 6.5  # published 4.86
+    normal = big[big["Disease"] == "Normal"]
+    young = (normal[normal["Age"] < 40]["RF"] > 20).mean()
+    old = (normal[normal["Age"] >= 65]["RF"] > 20).mean()
+    assert old > 1.8 * young
 
 
 def test_loader_accepts_dataverse_csv_as_is(cohort):
@@ -125,16 +153,16 @@ def test_acr_eular_boundary_at_three_times_uln():
 def test_acr_eular_classic_case_scores_seven():
     # 6 small joints (3) + high-positive ACPA (3) + raised CRP (1) + 3 weeks (0) = 7
     r = acr_eular_2010(rf=10, anti_ccp=150, crp=25, esr=10, age=50, gender="Female",
-                       small_joints=6, large_joints=0, symptom_weeks=3)
-    assert r.score == 7 and r.classifiable and r.complete
+                       small_joints=6, large_joints=0, symptom_weeks=3, entry_gate=True)
+    assert r.score == 7 and r.total == 7 and r.classifiable and r.complete
     assert [i.points for i in r.items] == [3, 3, 1, 0]
 
 
 def test_acr_eular_threshold_at_six():
     five = acr_eular_2010(rf=30, anti_ccp=5, crp=3, esr=10, age=50, gender="Male",
-                          small_joints=2, large_joints=0, symptom_weeks=8)  # 2+2+0+1
+                          small_joints=2, large_joints=0, symptom_weeks=8, entry_gate=True)  # 2+2+0+1
     six = acr_eular_2010(rf=30, anti_ccp=5, crp=12, esr=10, age=50, gender="Male",
-                         small_joints=2, large_joints=0, symptom_weeks=8)  # 2+2+1+1
+                         small_joints=2, large_joints=0, symptom_weeks=8, entry_gate=True)  # 2+2+1+1
     assert five.score == 5 and not five.classifiable
     assert six.score == 6 and six.classifiable
 
@@ -170,3 +198,9 @@ def test_fast_record_path_equals_pipeline(cohort):
     sample = cohort.tail(300)[["Age", "Gender", "ESR", "CRP", "RF", "Anti-CCP"]]
     records = [{k: (None if pd.isna(v) else v) for k, v in r.items()} for r in sample.to_dict("records")]
     assert np.allclose(pre.transform_records(records), pre.transform(sample), atol=1e-6)
+    # the NumPy serving path equals the scikit-learn Pipeline the numbers were fitted with
+    from ra_models.clinical.preprocessing import encode_frame
+
+    pipe = pre.make_pipeline().fit(encode_frame(cohort.head(3000), True))
+    ref = pipe.transform(encode_frame(sample, True))
+    assert np.abs(pre.transform(sample) - ref).max() < 1e-5

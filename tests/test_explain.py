@@ -167,6 +167,9 @@ class _LinearToy:
     def predict_scaled(self, x):
         return 1 / (1 + np.exp(-(np.asarray(x) @ self.w)))
 
+    def missing_mask(self, rows):
+        return np.zeros((len(rows), len(self.feature_names)), bool)
+
 
 def test_shap_signs_follow_a_monotone_toy():
     from explain.shap_values import LabExplainer
@@ -181,6 +184,43 @@ def test_shap_signs_follow_a_monotone_toy():
     assert sh["RF"] > 0 and sh["CRP"] > 0 and sl["RF"] < 0 and sl["CRP"] < 0
     for f in ("Age", "Gender", "ESR", "Anti-CCP"):  # zero weight -> zero attribution
         assert abs(sh[f]) < 1e-9 and abs(sl[f]) < 1e-9
+
+
+def test_exact_shapley_equals_the_shap_library(tiny_clinical_predictor, lab_values):
+    """Our NumPy exact Shapley values are shap.ExactExplainer's (the reference) when every
+    feature is measured."""
+    import shap
+
+    from explain.shap_values import LabExplainer
+
+    pred = tiny_clinical_predictor
+    ex = LabExplainer(pred)
+    rows = [dict(lab_values), {**lab_values, "CRP": 2, "RF": 300}, {**lab_values, "Age": 30}]
+    x = pred.transform([pred_clean(r) for r in rows])
+    ours, base, p = ex.explain_scaled(x)
+    ref = shap.ExactExplainer(pred.predict_scaled,
+                              shap.maskers.Independent(ex.background, max_samples=len(ex.background)))(x)
+    assert np.abs(ours - ref.values).max() < 1e-6
+    assert np.abs(base - np.asarray(ref.base_values).reshape(-1)).max() < 1e-6
+
+
+def pred_clean(values):
+    from ra_models.clinical.loader import validate_lab_values
+
+    return validate_lab_values(values)
+
+
+def test_not_measured_marker_gets_no_attribution(tiny_clinical_predictor, lab_values):
+    from explain.shap_values import LabExplainer
+
+    e = LabExplainer(tiny_clinical_predictor).explain({**lab_values, "Anti-CCP": None})
+    c = {x["feature"]: x for x in e["contributions"]}
+    assert c["Anti-CCP"]["shap"] == 0 and not c["Anti-CCP"]["measured"]
+    assert c["Anti-CCP"]["label"] == "Anti-CCP not measured"
+    assert abs(e["base_value"] + sum(x["shap"] for x in e["contributions"]) - e["prediction"]) < 1e-6
+    r = tiny_clinical_predictor.predict({**lab_values, "Anti-CCP": None})
+    assert abs(r.probability_ra - e["prediction"]) < 1e-6
+    assert "background patients" in e["base_note"]
 
 
 def test_shap_charts_render(tiny_clinical_predictor, lab_values):

@@ -65,3 +65,59 @@ def test_shipped_ood_checker_loads():
     from ra_models.ood import OODChecker
 
     assert OODChecker.load(XRAY) is not None
+
+
+def test_numpy_lab_inference_equals_keras():
+    """The serving path (NumPy, no TensorFlow) gives the Keras model's numbers within 1e-6."""
+    import keras
+
+    from ra_models.clinical.numpy_dnn import NumpyDense
+    from ra_models.predictor import ClinicalPredictor
+
+    fast = ClinicalPredictor.load(CLIN)
+    assert fast.backend == "numpy"
+    ref = ClinicalPredictor.load(CLIN, backend="keras")
+    x = np.random.default_rng(0).normal(size=(400, len(fast.feature_names))).astype(np.float32)
+    assert np.abs(fast.predict_scaled(x) - ref.predict_scaled(x)).max() <= 1e-6
+    model = keras.saving.load_model(CLIN / "model.keras", safe_mode=True)
+    raw = np.asarray(model(x, training=False)).reshape(-1)
+    assert np.abs(NumpyDense.from_keras_file(CLIN / "model.keras")(x) - raw).max() <= 1e-6
+
+
+def test_missing_serology_lies_between_negative_and_high_positive():
+    """Issue 11 §4, on many patients: a marker that was not measured is never read as negative
+    (nor as positive): P(RA | not measured) lies between P(clearly negative) and P(high
+    positive)."""
+    from ra_models.clinical.cohort import generate_cohort
+    from ra_models.predictor import ClinicalPredictor
+
+    pred = ClinicalPredictor.load(CLIN)
+    patients = generate_cohort(300, seed=77).dropna(subset=["ESR", "CRP", "RF", "Anti-CCP"])
+    checked = 0
+    for _, row in patients.head(150).iterrows():
+        base = {k: row[k] for k in ("Age", "Gender", "ESR", "CRP", "RF", "Anti-CCP")}
+        base["Age"] = int(base["Age"])
+        for marker, neg, high in (("Anti-CCP", 2.0, 400.0), ("RF", 3.0, 400.0)):
+            p = {v: pred.predict({**base, marker: v}).probability_ra for v in (neg, None, high)}
+            assert p[neg] <= p[None] <= p[high], (marker, base, p)
+            checked += 1
+    assert checked >= 100
+
+
+def test_labs_alone_give_a_plausible_probability_and_honest_words():
+    from ra_models.predictor import ClinicalPredictor
+
+    pred = ClinicalPredictor.load(CLIN)
+    typical = {"Age": 54, "Gender": "Female", "ESR": 38, "CRP": 14, "RF": 45, "Anti-CCP": 80}
+    r = pred.predict(typical)
+    assert 0.6 < r.probability_ra < 0.98  # seropositive with raised ESR/CRP: likely, not certain
+    neg = pred.predict({**typical, "RF": 5, "Anti-CCP": 2, "ESR": 10, "CRP": 2})
+    assert neg.label == "not RA" and "not RA (other rheumatic disease or healthy)" in neg.display_label
+    assert any("seronegative" in n for n in neg.notes)
+    # Bayes: a primary-care pretest probability lowers it; the cohort's own prior changes nothing
+    low = pred.predict(typical, prior=0.02)
+    assert low.probability_ra < r.probability_ra and low.prior == 0.02
+    assert abs(pred.predict(typical, prior=pred.cohort_prior).probability_ra - r.probability_ra) < 1e-9
+    odds = lambda p: p / (1 - p)  # noqa: E731
+    lr = odds(r.probability_ra) / odds(pred.cohort_prior)
+    assert abs(odds(low.probability_ra) - lr * odds(0.02)) / odds(low.probability_ra) < 1e-6

@@ -62,24 +62,67 @@ def test_xray_upload_and_bad_upload(at, phantom_png):
     assert any("HTML page" in e.value for e in at.error)
 
 
-def test_clinical_form_shap_and_acr(at):
+def _badge(at) -> str:
+    return " ".join(x.value for x in [*at.error, *at.success, *at.warning] if "P(RA)" in x.value)
+
+
+def test_clinical_no_verdict_before_input_then_full_workup(at):
     at.switch_page("app_pages/clinical.py").run()
     assert not at.exception
-    at.number_input(key="lab_RF").set_value(150).run()
-    at.number_input(key="lab_small").set_value(6).run()
-    at.number_input(key="lab_weeks").set_value(10).run()
+    assert not _badge(at)  # defaults give no answer
+    assert any("Enter sex, age" in i.value for i in at.info)
+    at.selectbox(key="lab_Gender").set_value("Female").run()
+    at.text_input(key="lab_Age").set_value("54").run()
+    assert not _badge(at) and any("Insufficient data" in w.value for w in at.warning)
+    at.text_input(key="lab_RF").set_value("150").run()
+    at.text_input(key="lab_CRP").set_value("14").run()
+    assert "P(RA)" in _badge(at)
+    t = texts(at)
+    assert "Not measured: ESR, Anti-CCP" in t and "lab domains B + C = 4 / 4" in t
+    at.radio(key="lab_gate").set_value("Yes").run()
+    at.multiselect(key="lab_j_Hands — small").set_value(["R_MCP2", "R_MCP3", "L_MCP2", "L_PIP3"]).run()
+    at.text_input(key="lab_weeks").set_value("10").run()
     assert not at.exception
-    metrics = {m.label: m.value for m in at.metric}
-    assert "Calibrated P(RA)" in metrics
-    assert metrics["ACR/EULAR 2010 score"].endswith("/10")
-    assert int(metrics["ACR/EULAR 2010 score"].split("/")[0]) >= 6
-    at.button(key="lab_pin").click().run()
-    at.number_input(key="lab_RF").set_value(5).run()
-    assert any(m.label == "Calibrated P(RA)" and m.delta for m in at.metric)
+    assert "meets the 2010 ACR/EULAR classification criteria" in texts(at)  # 3 + 3 + 1 + 1 = 8
+    at.multiselect(key="lab_tender").set_value(["R_MCP2", "R_MCP3", "L_MCP2", "L_PIP3"]).run()
+    at.multiselect(key="lab_swollen").set_value(["R_MCP2", "L_MCP2"]).run()
+    at.text_input(key="lab_ptga").set_value("50").run()
+    at.text_input(key="lab_ega").set_value("4").run()
+    scores = [r for tb in at.table for r in tb.value.to_dict("records") if "Score" in r]
+    names = {r["Score"] for r in scores}
+    assert {"DAS28-CRP", "CDAI", "SDAI"} <= names and "DAS28-ESR" not in names  # no ESR given
     at.radio(key="lab_chart").set_value("Waterfall").run()
-    at.multiselect(key="lab_missing").set_value(["Anti-CCP"]).run()
     assert not at.exception
-    assert any("Anti-CCP not given" in w.value for w in at.warning)
+
+
+def test_clinical_invalid_value_shows_error_and_no_stale_result(at):
+    """Type a good value, then a bad one: the result disappears and the field is named; fix it
+    and the result comes back with the new value, never the old one."""
+    at.switch_page("app_pages/clinical.py").run()
+    at.selectbox(key="lab_Gender").set_value("Female").run()
+    at.text_input(key="lab_Age").set_value("54").run()
+    at.text_input(key="lab_CRP").set_value("14").run()
+    first = _badge(at)
+    assert "P(RA)" in first
+    at.text_input(key="lab_CRP").set_value("-5").run()
+    assert not _badge(at)
+    err = " ".join(e.value for e in at.error)
+    assert "CRP" in err and "-5" in err and "No result" in err
+    at.text_input(key="lab_CRP").set_value("9999").run()
+    assert not _badge(at) and "9999" in " ".join(e.value for e in at.error)
+    at.text_input(key="lab_Age").set_value("54.5").run()
+    assert "whole number" in " ".join(e.value for e in at.error)
+    at.text_input(key="lab_Age").set_value("54").run()
+    at.text_input(key="lab_CRP").set_value("").run()  # cleared: not measured, visibly
+    at.text_input(key="lab_ESR").set_value("38").run()
+    assert "P(RA)" in _badge(at) and "Not measured: CRP, RF, Anti-CCP" in texts(at)
+    # the CRP unit switch: 1.4 mg/dL is the same patient as 14 mg/L
+    at.text_input(key="lab_ESR").set_value("").run()
+    at.text_input(key="lab_CRP").set_value("14").run()
+    mg_l = _badge(at)
+    at.radio(key="lab_crp_unit").set_value("mg/dL").run()
+    at.text_input(key="lab_CRP").set_value("1.4").run()
+    assert _badge(at) == mg_l == first
 
 
 def test_teaching_explorer_and_quiz(at):

@@ -70,10 +70,8 @@ def clinical():
     if not isinstance(payload, dict):
         return _error("invalid_json", "Send a JSON object such as {\"Age\": 55, \"Gender\": "
                       "\"Female\", \"ESR\": 30, \"CRP\": 12, \"RF\": 45, \"Anti-CCP\": 80}.")
-    r = services().clinical.predict(payload)
-    return jsonify(label=r.label, probability_ra=round(r.probability_ra, 4), threshold=r.threshold,
-                   uncertain=r.uncertain, model=r.model.to_dict(), acr_eular=r.acr_eular.to_dict(),
-                   warnings=list(r.warnings), disclaimer=DISCLAIMER)
+    r = services().clinical.predict_request(payload)
+    return jsonify(**r.to_dict(), disclaimer=DISCLAIMER)
 
 
 def _json_object():

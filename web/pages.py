@@ -62,6 +62,11 @@ def xray_predict():
                            hm=hm, muted=muted, filename=f.filename)
 
 
+#: Optional fields of the lab form beyond the six values (see ra_models.clinical.workup).
+EXTRA_FIELDS = ("crp_unit", "prior", "symptom_weeks", "small_joints", "large_joints", "entry_gate",
+                "erosive", "tjc28", "sjc28", "patient_global_mm", "evaluator_global")
+
+
 @pages.get("/labs")
 def labs_form():
     return render_template("labs.html", features=LAB_FEATURES, values={}, errors={})
@@ -69,10 +74,12 @@ def labs_form():
 
 @pages.post("/labs")
 def labs_predict():
-    names = ["Gender"] + [f.name for f in LAB_FEATURES]
+    names = ["Gender"] + [f.name for f in LAB_FEATURES] + list(EXTRA_FIELDS)
     values = {n: request.form.get(n, "").strip() for n in names}
+    if values.get("prior"):
+        values["prior"] = values["prior"].rstrip("%").strip() + "%"
     try:
-        r = services().clinical.predict(values)
+        r = services().clinical.predict_request(values)
     except InvalidLabValuesError as e:
         return render_template("labs.html", features=LAB_FEATURES, values=values,
                                errors=e.problems), 400

@@ -9,8 +9,14 @@ Domains (score ≥ 6/10 = classifiable as definite RA):
 * C. Acute-phase reactants: CRP and ESR normal 0; either abnormal 1. At least one needed.
 * D. Symptom duration: < 6 weeks 0; ≥ 6 weeks 1 (optional input here).
 
-It is a *classification* criterion for patients with at least one clinically swollen joint,
-not a diagnostic rule. Defaults (configurable): RF ULN 20 IU/mL, anti-CCP ULN 20 U/mL,
+It is a *classification* criterion for patients with at least one clinically swollen joint
+not better explained by another disease (the **entry criterion**), not a diagnostic rule:
+without the entry criterion confirmed, no total is given ("criteria not applicable"). Patients
+with erosions typical of RA are classified as RA whatever the score (the **erosive-disease
+pathway**; EULAR definition, van der Heijde et al., Ann Rheum Dis 2013;72:479: cortical breaks
+in ≥ 3 separate joints among PIPs, MCPs, the wrist counted as one joint, and MTPs, on hand
+and foot radiographs). With joints or duration not entered, only the lab domains are scored
+("lab domains B + C = x / 4"), never "0/10". Defaults (configurable): RF ULN 20 IU/mL, anti-CCP ULN 20 U/mL,
 CRP ULN 10 mg/L, ESR ULN age/2 (men) and (age + 10)/2 (women) mm/h (Miller 1983).
 """
 
@@ -39,26 +45,55 @@ class Item:
 
 @dataclass(frozen=True)
 class AcrEularResult:
-    score: int
+    score: int  # points of the domains assessed (a total only when ``complete``)
     max_possible: int  # the best score reachable given the domains not assessed
-    classifiable: bool  # score >= 6
+    classifiable: bool  # applicable and (score >= 6 or erosive pathway)
     complete: bool  # all four domains assessed
     items: tuple[Item, ...] = field(default_factory=tuple)
     missing: tuple[str, ...] = ()
+    entry_gate: bool | None = None  # ≥ 1 swollen joint not better explained by another disease
+    erosive: bool | None = None  # typical erosions (EULAR 2013 definition)
+    lab_points: int | None = None  # domains B + C (0–4), None if neither assessed
+    excluded_joints: int = 0  # picked joints the criteria do not count
+
+    @property
+    def applicable(self) -> bool:
+        return self.entry_gate is True
+
+    @property
+    def total(self) -> int | None:
+        """The 0–10 total, only when the criteria apply and all four domains are assessed."""
+        return self.score if self.applicable and self.complete else None
+
+    @property
+    def lab_domains(self) -> str:
+        return "lab domains B + C = " + ("not assessed" if self.lab_points is None
+                                         else f"{self.lab_points} / 4")
 
     @property
     def verdict(self) -> str:
+        if self.entry_gate is False:
+            return ("criteria not applicable: they classify only patients with ≥ 1 clinically "
+                    f"swollen joint not better explained by another disease ({self.lab_domains})")
+        if self.erosive and self.applicable:
+            return ("classified as RA by the erosive-disease pathway (typical erosions in ≥ 3 "
+                    "separate joints, EULAR 2013), whatever the score")
+        if not self.applicable:
+            return ("criteria not applicable until the entry criterion is confirmed (≥ 1 "
+                    f"clinically swollen joint not better explained by another disease); {self.lab_domains}")
+        if not self.complete:
+            return (f"{self.lab_domains}; enter {', '.join(self.missing)} for a total out of 10"
+                    + (" (≥ 6 still reachable)" if self.max_possible >= 6 else " (< 6 whatever is entered)"))
         if self.classifiable:
-            return "meets the 2010 ACR/EULAR classification criteria (≥ 6/10)"
-        if self.max_possible >= 6:
-            return (f"{self.score}/10 so far; could still reach ≥ 6 once "
-                    f"{', '.join(self.missing)} {'is' if len(self.missing) == 1 else 'are'} entered")
-        return f"does not meet the criteria ({self.score}/10, < 6)"
+            return f"{self.score}/10: meets the 2010 ACR/EULAR classification criteria (≥ 6)"
+        return f"{self.score}/10: does not meet the criteria (< 6)"
 
     def to_dict(self) -> dict:
-        return {"score": self.score, "max_possible": self.max_possible,
-                "classifiable": self.classifiable, "complete": self.complete,
-                "verdict": self.verdict, "missing": list(self.missing),
+        return {"total": self.total, "applicable": self.applicable, "entry_gate": self.entry_gate,
+                "erosive": self.erosive, "lab_domains": {"points": self.lab_points, "max": 4},
+                "max_possible": self.max_possible, "classifiable": self.classifiable,
+                "complete": self.complete, "verdict": self.verdict, "missing": list(self.missing),
+                "excluded_joints": self.excluded_joints,
                 "items": [i.__dict__ for i in self.items]}
 
 
@@ -116,12 +151,18 @@ def acr_eular_2010(*, rf: float | None = None, anti_ccp: float | None = None,
                    crp: float | None = None, esr: float | None = None, age: float | None = None,
                    gender: str | None = None, small_joints: int | None = None,
                    large_joints: int | None = None, symptom_weeks: float | None = None,
-                   uln: ULN = ULN()) -> AcrEularResult:
+                   uln: ULN = ULN(), joints=None, entry_gate: bool | None = None,
+                   erosive: bool | None = None) -> AcrEularResult:
     """Score the criteria from whatever is known; unassessed domains are listed in ``missing``.
 
     None and NaN both mean "not measured". Limits are compared exactly on the decimal values
     given (a value of exactly 3 × ULN is low positive, whatever the ULN's decimals)."""
     rf, anti_ccp, crp, esr, age = map(_known, (rf, anti_ccp, crp, esr, age))
+    excluded = 0
+    if joints is not None:  # a joint picker: counts follow from the codes
+        from .joints import acr_counts, check_joints
+
+        small_joints, large_joints, excluded = acr_counts(check_joints(joints, "joints"))
     items: list[Item] = []
     missing: list[str] = []
     score = 0
@@ -185,11 +226,16 @@ def acr_eular_2010(*, rf: float | None = None, anti_ccp: float | None = None,
                           f"{symptom_weeks:g} weeks"))
         score += pts
 
-    return AcrEularResult(score=score, max_possible=score + headroom, classifiable=score >= 6,
-                          complete=not missing, items=tuple(items), missing=tuple(missing))
+    lab = [i.points for i in items if i.domain[0] in "BC"]
+    applicable = entry_gate is True
+    return AcrEularResult(score=score, max_possible=score + headroom,
+                          classifiable=applicable and (score >= 6 or bool(erosive)),
+                          complete=not missing, items=tuple(items), missing=tuple(missing),
+                          entry_gate=entry_gate, erosive=erosive,
+                          lab_points=sum(lab) if lab else None, excluded_joints=excluded)
 
 
 def serology_acute_phase_score(rf, anti_ccp, crp, esr, age, gender, uln: ULN = ULN()) -> int:
     """Domains B + C only (0–4): the part of the criteria that lab values alone can score."""
     r = acr_eular_2010(rf=rf, anti_ccp=anti_ccp, crp=crp, esr=esr, age=age, gender=gender, uln=uln)
-    return sum(i.points for i in r.items if i.domain[0] in "BC")
+    return r.lab_points or 0

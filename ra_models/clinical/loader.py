@@ -191,6 +191,9 @@ def validate_lab_values(values: Mapping) -> dict:
         if not math.isfinite(x) or not (f.min <= x <= f.max):
             problems[col] = f"{echo(v)} is outside the allowed range {f.min:g}–{f.max:g} {f.unit}"
             continue
+        if col == "Age" and x != int(x):
+            problems[col] = f"{echo(v)} is not a whole number of years"
+            continue
         clean[col] = x
     if problems:
         raise InvalidLabValuesError(problems)

@@ -49,14 +49,22 @@ ALIASES = {
 RA_NAME = "Rheumatoid Arthritis"
 NORMAL_NAME = "Normal"
 DISEASES = {
-    # name: share in the Dataverse data set (clinical-facts.md §1.2)
-    RA_NAME: 0.236,
-    "Ankylosing Spondylitis": 0.176,
-    "Sjögren's Syndrome": 0.153,
-    "Psoriatic Arthritis": 0.148,
-    NORMAL_NAME: 0.133,
-    "Systemic Lupus Erythematosus": 0.112,
-    "Reactive Arthritis": 0.043,
+    # name: share in the synthetic cohort 2.0. The first seven are the Dataverse data set's
+    # classes (clinical-facts.md §1.2: RA 23.6%, AS 17.6%, SS 15.3%, PsA 14.8%, Normal 13.3%,
+    # SLE 11.2%, ReA 4.3%), scaled down to make room for the differentials a rheumatologist
+    # meets in an arthritis clinic and that the Dataverse set lacks.
+    RA_NAME: 0.20,
+    "Ankylosing Spondylitis": 0.12,
+    "Sjögren's Syndrome": 0.10,
+    "Psoriatic Arthritis": 0.10,
+    NORMAL_NAME: 0.10,
+    "Systemic Lupus Erythematosus": 0.08,
+    "Reactive Arthritis": 0.03,
+    "Osteoarthritis": 0.10,
+    "Gout/CPPD": 0.07,
+    "Polymyalgia Rheumatica": 0.05,
+    "Viral Arthritis": 0.03,
+    "Undifferentiated Arthritis": 0.02,
 }
 DATAVERSE_COLUMNS = ("Age", "Gender", "ESR", "CRP", "RF", "Anti-CCP", "C3", "C4", "HLA-B27",
                      "ANA", "Anti-Ro", "Anti-La", "Anti-dsDNA", "Anti-Sm", "Disease")

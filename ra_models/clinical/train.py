@@ -9,14 +9,14 @@ import numpy as np
 import pandas as pd
 
 from .. import model_card
-from ..calibration import apply_temperature, fit_temperature
+from ..calibration import fit_temperature
 from ..metrics import binary_metrics
 from ..model_card import BACKGROUND_FILE, MODEL_FILE, PREPROCESSOR_FILE
 from ..splits import stratified_split
 from .loader import labels_for, load_training_table
-from .model import fit_lab_dnn, predict_dnn
+from .model import fit_lab_dnn
 from .preprocessing import LabPreprocessor
-from .schema import FEATURES, LAB_FEATURES
+from .schema import FEATURES, LAB_FEATURES, LAB_MARKERS
 
 THRESHOLD = 0.5
 UNCERTAIN_BAND = 0.15
@@ -25,7 +25,7 @@ UNCERTAIN_BAND = 0.15
 def train_clinical(data: str | Path | None, out_dir: str | Path, *, seed: int = 0,
                    n: int = 12000, epochs: int = 100, task: str = "ra_vs_rest",
                    missing_indicators: bool = False, cv_folds: int = 5,
-                   n_background: int = 100) -> dict:
+                   n_background: int = 150) -> dict:
     """Train on a CSV (or a synthetic cohort of ``n``) and write model, preprocessing, card."""
     from .compare import compare_clinical
 
@@ -35,23 +35,45 @@ def train_clinical(data: str | Path | None, out_dir: str | Path, *, seed: int = 
     df, y = labels_for(df, task)
     tr, va, te = stratified_split(y, seed)
     pre = LabPreprocessor(missing_indicators).fit(df.iloc[tr])
-    xtr, xva, xte = (pre.transform(df.iloc[i]) for i in (tr, va, te))
+    # The DNN learns P(RA | all four markers) from patients who had them all measured; a
+    # marker that was not measured is then averaged over (ClinicalPredictor), never imputed.
+    full = df[list(LAB_MARKERS)].notna().all(axis=1).to_numpy() if not missing_indicators \
+        else np.ones(len(df), bool)
+    ftr, fva = tr[full[tr]], va[full[va]]
+    xtr, xva = pre.transform(df.iloc[ftr]), pre.transform(df.iloc[fva])
     t0 = time.time()
-    model, hist = fit_lab_dnn(xtr, y[tr], xva, y[va], seed=seed, epochs=epochs)
+    model, hist = fit_lab_dnn(xtr, y[ftr], xva, y[fva], seed=seed, epochs=epochs)
     train_s = time.time() - t0
-    temperature = fit_temperature(predict_dnn(model, xva), y[va])
-    p_test = apply_temperature(predict_dnn(model, xte), temperature)
-    metrics = binary_metrics(y[te], p_test, THRESHOLD, seed=seed)
     model.save(out_dir / MODEL_FILE)
     pre.save(out_dir / PREPROCESSOR_FILE)
+    # Background patients (SHAP's reference, and what a marker that was not measured is
+    # averaged over): training patients with every marker measured.
     rng = np.random.default_rng(seed)
-    bg_idx = rng.choice(tr, size=min(n_background, len(tr)), replace=False)
-    df.iloc[np.sort(bg_idx)][list(FEATURES)].to_csv(out_dir / BACKGROUND_FILE, index=False)
+    complete = np.array([i for i in tr if df.iloc[i][list(LAB_MARKERS)].notna().all()])
+    pool = complete if len(complete) >= n_background else np.asarray(tr)
+    bg_idx = rng.choice(pool, size=min(n_background, len(pool)), replace=False)
+    background = df.iloc[np.sort(bg_idx)][list(FEATURES)].reset_index(drop=True)
+    background.to_csv(out_dir / BACKGROUND_FILE, index=False)
+    prevalence = float(y[tr].mean())
+    # Probabilities as the apps compute them (missing markers averaged over the background).
+    from ..predictor import ClinicalPredictor
+
+    raw = ClinicalPredictor(model, {"calibration": {"temperature": 1.0}}, pre, background)
+    temperature = fit_temperature(raw.predict_frame(df.iloc[fva]), y[fva])
+    calibrated = ClinicalPredictor(model, {"calibration": {"temperature": temperature}}, pre,
+                                   background)
+    p_test = calibrated.predict_frame(df.iloc[te])
+    metrics = binary_metrics(y[te], p_test, THRESHOLD, seed=seed)
+    fte = full[te]
+    m_full = binary_metrics(y[te][fte], p_test[fte], THRESHOLD, seed=seed, n_boot=200)
+    metrics["complete_markers"] = {"n": int(fte.sum()), "roc_auc": m_full["roc_auc"],
+                                   "ece": m_full["ece"], "brier": m_full["brier"],
+                                   "note": "test patients with all four markers measured"}
     comparison = compare_clinical(df=df, y=y, seed=seed, folds=cv_folds) if cv_folds else []
     best = max(comparison, key=lambda r: r["roc_auc"]) if comparison else None
     card = {
         "name": "ra-lab-dnn",
-        "version": "1.0.0",
+        "version": "2.0.0",
         "kind": "clinical",
         "task": {"ra_vs_rest": "RA vs every other class (other rheumatic diseases and Normal)",
                  "ra_vs_normal": "RA vs Normal"}[task],
@@ -67,6 +89,12 @@ def train_clinical(data: str | Path | None, out_dir: str | Path, *, seed: int = 
                         "fitted_on": "validation split"},
         "threshold": THRESHOLD,
         "uncertain_band": UNCERTAIN_BAND,
+        "prevalence": prevalence,
+        "prevalence_note": ("share of RA in the training data: the pretest probability the "
+                            "model's output is calibrated to (the apps convert to a user's "
+                            "pretest probability by Bayes' odds)"),
+        "missing_markers": ("a marker that was not measured is averaged over the background "
+                            "patients' values (never imputed with one value)"),
         "training_data": {**prov, "n_used": int(len(y)), "n_ra": int(y.sum())},
         "split": {"method": "stratified 70/15/15", "seed": seed, "train": len(tr), "val": len(va),
                   "test": len(te)},

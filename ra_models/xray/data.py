@@ -89,7 +89,7 @@ def _marker_glyphs(size: int = 224) -> np.ndarray:
     return np.stack(out)
 
 
-def film_nuisances(x, seed, *, p_collimation: float = 0.5, p_marker: float = 0.5):
+def film_nuisances(x, seed, *, p_collimation: float = 0.7, p_marker: float = 0.5):
     """Random collimation borders and lead L/R markers on a (B, H, W, 1) batch (TensorFlow).
 
     Both occur on every real film whatever the diagnosis, so the model must not read them as
@@ -106,11 +106,11 @@ def film_nuisances(x, seed, *, p_collimation: float = 0.5, p_marker: float = 0.5
     rows = tf.cast(tf.range(h), tf.float32)[None, :, None, None]
     cols = tf.cast(tf.range(w), tf.float32)[None, None, :, None]
 
-    # -- collimation: each side shuttered by 0–12% with probability 0.7, filled with the
+    # -- collimation: each side shuttered by 0–12% with probability 0.8, filled with the
     # unexposed film's grey (0.65–0.92) plus noise.
     on = tf.random.stateless_uniform([b, 1, 1, 1], s[0]) < p_collimation
     margins = tf.random.stateless_uniform([b, 4], s[1], 0.0, 0.12)
-    margins *= tf.cast(tf.random.stateless_uniform([b, 4], s[2]) < 0.7, tf.float32)
+    margins *= tf.cast(tf.random.stateless_uniform([b, 4], s[2]) < 0.8, tf.float32)
     m = margins[:, :, None, None, None]
     inside = ((rows >= m[:, 1] * hf) & (rows < hf - m[:, 3] * hf)
               & (cols >= m[:, 0] * wf) & (cols < wf - m[:, 2] * wf))
