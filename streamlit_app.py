@@ -1,6 +1,7 @@
 """Streamlit entry point: the router and the shared frame (title, demo-model banner)."""
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -8,7 +9,10 @@ import streamlit as st  # noqa: E402
 
 from ra_models import DISCLAIMER  # noqa: E402
 
-st.set_page_config(page_title="RA decision support", page_icon=":material/radiology:", layout="wide")
+# The tab icon is a local file: a ":material/…" page icon makes the browser fetch an SVG from
+# fonts.gstatic.com, and the app must work offline.
+ICON = Path(__file__).resolve().parent / "assets" / "icon.png"
+st.set_page_config(page_title="RA decision support", page_icon=str(ICON), layout="wide")
 
 PAGES = [
     st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),

@@ -23,31 +23,34 @@ def main() -> None:
 
     from explain.cam import CamExplainer
     from explain.faithfulness import pointing_hit
-    from explain.overlay import mask_overlay, overlay_heatmap
+    from explain.overlay import explained_overlay, mask_overlay
     from explain.plots import shap_bar_png
     from explain.shap_values import LabExplainer
     from ra_models.predictor import ClinicalPredictor, XrayPredictor
     from ra_models.synthetic.phantom import render, sample_spec
 
     xp = XrayPredictor.load(ROOT / "assets/models/xray")
-    cams = CamExplainer(xp.model, xp.gradcam_layer)
+    cams = CamExplainer.for_predictor(xp)
     spec = next(s for s in (sample_spec(5000 + i, "RA") for i in range(100))
                 if s.subtype == "established_ra" and s.marker_corner is not None)
     img, mask = render(spec, 384)
     _, x, _ = xp.prepare(img)
     res = xp.result_from_input(x)
-    heat = cams.compute(x, img.shape, "gradcam")
-    hit = pointing_hit(heat, mask, 5)
-    tiles = [np.repeat((img * 255).astype(np.uint8)[..., None], 3, 2),
-             overlay_heatmap(img, heat, alpha=0.45), mask_overlay(img, mask)]
-    captions = ["synthetic RA phantom", f"Grad-CAM, P(RA) {res.probability_ra:.0%}",
+    heat = cams.heatmap(x, img.shape, "gradcam")
+    hit = pointing_hit(heat.values, mask, 5)
+    overlay = explained_overlay(img, heat, alpha=0.6)
+    h = overlay.shape[0]
+    pad = np.full((h - 384, 384, 3), 255, np.uint8)
+    tiles = [np.concatenate([np.repeat((img * 255).astype(np.uint8)[..., None], 3, 2), pad]),
+             overlay, np.concatenate([mask_overlay(img, mask), pad])]
+    captions = ["synthetic RA phantom", f"Grad-CAM ({heat.scale} scale), P(RA) {res.probability_ra:.0%}",
                 f"true RA signs (peak on a sign: {'yes' if hit else 'no'})"]
-    sheet = Image.new("RGB", (3 * 384, 384 + 28), "white")
+    sheet = Image.new("RGB", (3 * 384, h + 28), "white")
     d = ImageDraw.Draw(sheet)
     font = ImageFont.load_default(size=16)
     for i, (t, c) in enumerate(zip(tiles, captions)):
         sheet.paste(Image.fromarray(t), (i * 384, 0))
-        d.text((i * 384 + 8, 388), c, fill="black", font=font)
+        d.text((i * 384 + 8, h + 4), c, fill="black", font=font)
     sheet.save(ROOT / "docs/cam_vs_mask.png", optimize=True)
 
     cp = ClinicalPredictor.load(ROOT / "assets/models/clinical")

@@ -5,6 +5,7 @@ a colour bar with words under every overlay a person sees. Deterministic."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -67,12 +68,19 @@ def overlay_heatmap(image: np.ndarray, heatmap: np.ndarray, *, alpha: float = 0.
 
 
 def _font(size: int):
+    """DejaVu Sans as shipped with matplotlib (crisp at small sizes), else Pillow's default."""
     from PIL import ImageFont
 
     try:
-        return ImageFont.load_default(size=size)
-    except TypeError:  # Pillow < 10.1 has no sized default font
-        return ImageFont.load_default()
+        import matplotlib
+
+        path = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+        return ImageFont.truetype(str(path), size)
+    except (ImportError, OSError):
+        try:
+            return ImageFont.load_default(size=size)
+        except TypeError:  # Pillow < 10.1 has no sized default font
+            return ImageFont.load_default()
 
 
 def colorbar(width: int, left: str, right: str, *, colormap: str = DEFAULT_COLORMAP) -> np.ndarray:

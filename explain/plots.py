@@ -32,15 +32,18 @@ def shap_bar_png(explanation: dict, title: str = "What moved P(RA)") -> bytes:
     vals = np.array([r["shap"] for r in rows]) * 100
     ax.barh([r["label"] for r in rows], vals,
             color=[RA_COLOUR if v > 0 else NOT_RA_COLOUR for v in vals])
-    for i, v in enumerate(vals):
-        ax.text(v, i, f" {v:+.1f} " if v >= 0 else f" {v:+.1f} ", va="center",
-                ha="left" if v >= 0 else "right", fontsize=8)
+    for i, (v, r) in enumerate(zip(vals, rows)):
+        text = " not measured: no contribution" if not r.get("measured", True) else f" {v:+.1f} "
+        ax.text(v, i, text, va="center", ha="left" if v >= 0 else "right", fontsize=8,
+                color="#666" if not r.get("measured", True) else "black")
     ax.axvline(0, color="#444", lw=0.8)
     lim = max(1.0, float(np.abs(vals).max()) * 1.35)
     ax.set_xlim(-lim, lim)
     ax.set_xlabel("contribution to P(RA), percentage points (red: towards RA)")
-    ax.set_title(f"{title}\nbaseline {explanation['base_value']:.1%} → "
-                 f"prediction {explanation['prediction']:.1%}", fontsize=10)
+    n_bg = explanation.get("n_background")
+    base = f"baseline {explanation['base_value']:.1%}" + (
+        f" (average over {n_bg} background patients)" if n_bg else "")
+    ax.set_title(f"{title}\n{base} → this patient {explanation['prediction']:.1%}", fontsize=10)
     ax.spines[["top", "right"]].set_visible(False)
     return _png(fig)
 

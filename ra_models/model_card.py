@@ -109,6 +109,10 @@ def _fmt(v):
     return str(v)
 
 
+def _pct(v) -> str:
+    return "—" if v is None else f"{v:.0%}"
+
+
 def render_markdown(card: dict) -> str:
     lines = [f"# Model card: {card.get('name', 'model')} v{card.get('version', '?')}", ""]
     lines += [f"> **{card.get('intended_use', INTENDED_USE)}**", ""]
@@ -119,7 +123,37 @@ def render_markdown(card: dict) -> str:
             if isinstance(card[key], dict):
                 for k, v in card[key].items():
                     lines.append(f"  - {k}: {_fmt(v)}")
-    for section in ("metrics", "faithfulness", "comparison", "global_importance"):
+    if "evaluation" in card:
+        ev = card["evaluation"]
+        lines += ["", "## Evaluation on a fresh set", "", f"Data: {ev.get('data', '')}", ""]
+        lines += [f"- {k}: {_fmt(ev[k])}" for k in ("n", "roc_auc", "roc_auc_ci95", "accuracy",
+                                                    "sensitivity", "specificity", "ece", "brier")
+                  if k in ev]
+    faith = card.get("faithfulness")
+    if faith and faith.get("methods"):
+        lines += ["", "## Heatmap faithfulness per sign", "",
+                  f"{faith.get('data', '')}, n = {faith.get('n_cases')}; peak within "
+                  f"{faith.get('tolerance_px')} px of the sign's mask (pointing game).", "",
+                  "| method | any sign | erosion | narrowing | osteopenia | swelling |",
+                  "|---|---:|---:|---:|---:|---:|"]
+        for m, v in faith["methods"].items():
+            by = v.get("by_sign", {})
+            cells = [_pct(v.get("pointing_game"))] + [
+                _pct(by.get(sign, {}).get("pointing_game")) for sign in
+                ("erosion", "narrowing", "osteopenia", "swelling")]
+            lines.append(f"| {m} | " + " | ".join(cells) + " |")
+    ns = card.get("nuisance_sensitivity")
+    if ns:
+        lines += ["", "## Robustness to film nuisances", "", ns.get("data", ""), "",
+                  "| nuisance | films | median abs ΔP(RA) | max abs ΔP(RA) | flips | goal |",
+                  "|---|---|---:|---:|---:|---|"]
+        for name, row in ns["table"].items():
+            for cls in ("Normal", "RA"):
+                r = row[cls]
+                goal = (("met" if row["goal_met"] else "NOT met") + f": {row['goal']}") if "goal" in row else ""
+                lines.append(f"| {name} | {cls} (n = {r['n']}) | {r['median_abs_delta']:.3f} | "
+                             f"{r['max_abs_delta']:.3f} | {r['flips']} | {goal} |")
+    for section in ("metrics", "faithfulness", "cam_reference", "comparison", "global_importance"):
         if section in card:
             lines += ["", f"## {section.replace('_', ' ').title()}", "", "```json",
                       json.dumps(card[section], indent=2, default=_json_default), "```"]

@@ -146,8 +146,8 @@ def test_streamlit_upload_shows_probability_and_heatmap(browser, streamlit_url, 
     page.set_viewport_size({"width": 1400, "height": 1800})
     save_shot(page, "streamlit-xray.png")
     # an image the model cannot judge: no verdict, "not assessable" with the reason
-    from skimage import data as skdata
     from PIL import Image
+    from skimage import data as skdata
 
     photo = tmp_path / "photo.png"
     Image.fromarray(skdata.astronaut()).save(photo)
@@ -157,11 +157,11 @@ def test_streamlit_upload_shows_probability_and_heatmap(browser, streamlit_url, 
     # the clinical page: no answer before input; type values as a user does
     page.goto(f"{streamlit_url}/clinical", wait_until="networkidle")
     page.get_by_text("Enter sex, age", exact=False).first.wait_for(timeout=90_000)
-    page.get_by_text("choose", exact=True).first.click()
+    page.locator("[data-testid='stSelectbox']").first.click()
     page.get_by_role("option", name="Female").click()
     for label, value in (("Age (years)", "54"), ("RF (IU/mL)", "65"), ("CRP (mg/L)", "14"),
                          ("Anti-CCP (U/mL)", "120")):
-        box = page.get_by_label(label)
+        box = page.get_by_role("textbox", name=label)
         box.fill(value)
         box.press("Enter")
         page.wait_for_timeout(300)

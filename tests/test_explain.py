@@ -110,8 +110,11 @@ def test_zero_heat_leaves_the_film_untouched_and_muted_is_fainter(rng):
     muted = overlay_heatmap(img, heat, alpha=0.6, muted=True)
     soft = np.abs(muted[25:35, 25:35].astype(int) - gray[25:35, 25:35, None]).mean()
     assert hot > 20 and 0 < soft < hot / 1.5
-    # a weak map (fixed scale) gets no outline: nothing reaches 0.25
-    weak = overlay_heatmap(img, heat * 0.2, alpha=0.0, contour=True)
+    # a weak map (fixed scale) gets no outline: nothing reaches 0.25 (the film itself is kept
+    # below white so that white pixels can only be outline)
+    dim = img * 0.9
+    assert (overlay_heatmap(dim, heat, alpha=0.0, contour=True) == 255).all(axis=-1).any()
+    weak = overlay_heatmap(dim, heat * 0.2, alpha=0.0, contour=True)
     assert not (weak == 255).all(axis=-1).any()
 
 

@@ -121,3 +121,21 @@ def test_labs_alone_give_a_plausible_probability_and_honest_words():
     odds = lambda p: p / (1 - p)  # noqa: E731
     lr = odds(r.probability_ra) / odds(pred.cohort_prior)
     assert abs(odds(low.probability_ra) - lr * odds(0.02)) / odds(low.probability_ra) < 1e-6
+
+
+def test_lab_probability_never_falls_when_a_titre_rises():
+    """A higher RF or anti-CCP is never evidence against RA (monotonicity, trained in)."""
+    from ra_models.clinical.cohort import generate_cohort
+    from ra_models.predictor import ClinicalPredictor
+
+    pred = ClinicalPredictor.load(CLIN)
+    grid = [0.5, 2, 5, 10, 15, 20, 25, 40, 60, 100, 200, 400, 1000]
+    patients = generate_cohort(200, seed=78).dropna(subset=["ESR", "CRP", "RF", "Anti-CCP"])
+    worst = 0.0
+    for _, row in patients.head(80).iterrows():
+        base = {k: row[k] for k in ("Age", "Gender", "ESR", "CRP", "RF", "Anti-CCP")}
+        base["Age"] = int(base["Age"])
+        for marker in ("RF", "Anti-CCP"):
+            p = [pred.predict({**base, marker: v}).probability_ra for v in grid]
+            worst = max(worst, max(a - b for a, b in zip(p, p[1:])))
+    assert worst <= 0.01, worst  # at most a 1-point wobble anywhere on the grid

@@ -58,7 +58,8 @@ def compare_clinical(data=None, *, df=None, y=None, n: int = 10000, seed: int = 
         cut = int(0.85 * len(tr))
         t = time.time()
         model, _ = fit_lab_dnn(xtr[inner[:cut]], y[tr][inner[:cut]], xtr[inner[cut:]],
-                               y[tr][inner[cut:]], seed=seed + k)
+                               y[tr][inner[cut:]], seed=seed + k,
+                               monotone=tuple(pre.feature_names.index(c) for c in ("RF", "Anti-CCP")))
         oof[MODELS[0]][te] = predict_dnn(model, xte)
         seconds[MODELS[0]] += time.time() - t
         for name, est in ((MODELS[1], LogisticRegression(max_iter=1000)),

@@ -22,6 +22,11 @@ THRESHOLD = 0.5
 UNCERTAIN_BAND = 0.15
 
 
+#: Markers along which P(RA) must never fall: a higher RF or anti-CCP titre is never evidence
+#: against RA (a rheumatologist would not trust a model where it is).
+MONOTONE_MARKERS = ("RF", "Anti-CCP")
+
+
 def train_clinical(data: str | Path | None, out_dir: str | Path, *, seed: int = 0,
                    n: int = 12000, epochs: int = 100, task: str = "ra_vs_rest",
                    missing_indicators: bool = False, cv_folds: int = 5,
@@ -42,7 +47,9 @@ def train_clinical(data: str | Path | None, out_dir: str | Path, *, seed: int = 
     ftr, fva = tr[full[tr]], va[full[va]]
     xtr, xva = pre.transform(df.iloc[ftr]), pre.transform(df.iloc[fva])
     t0 = time.time()
-    model, hist = fit_lab_dnn(xtr, y[ftr], xva, y[fva], seed=seed, epochs=epochs)
+    monotone = tuple(pre.feature_names.index(c) for c in MONOTONE_MARKERS)
+    model, hist = fit_lab_dnn(xtr, y[ftr], xva, y[fva], seed=seed, epochs=epochs,
+                              monotone=monotone)
     train_s = time.time() - t0
     model.save(out_dir / MODEL_FILE)
     pre.save(out_dir / PREPROCESSOR_FILE)
@@ -98,7 +105,8 @@ def train_clinical(data: str | Path | None, out_dir: str | Path, *, seed: int = 
         "training_data": {**prov, "n_used": int(len(y)), "n_ra": int(y.sum())},
         "split": {"method": "stratified 70/15/15", "seed": seed, "train": len(tr), "val": len(va),
                   "test": len(te)},
-        "training": {"optimizer": "Adam", "learning_rate": 1e-3, "loss": "binary cross-entropy",
+        "training": {"optimizer": "Adam", "learning_rate": 1e-3, "loss": "binary cross-entropy "
+                     "+ 30 × monotonicity penalty (P(RA) must not fall when RF or anti-CCP rises)",
                      "early_stopping": "val_loss, patience 10, best weights restored",
                      "epochs_run": len(hist["loss"]), "train_seconds": round(train_s, 1)},
         "metrics": {"data": f"held-out test split ({prov['source']})", **metrics},

@@ -109,7 +109,7 @@ def train_xray(data_dir: str | Path, out_dir: str | Path, *, epochs: int = 50, s
     synthetic = provenance["source"] == "synthetic phantoms"
     card = {
         "name": "ra-xray-cnn" if arch == "paper" else f"ra-xray-{arch}",
-        "version": "1.0.0",
+        "version": "1.1.0",
         "kind": "xray",
         "task": "RA vs not-RA (Normal = healthy or osteoarthritis) from a PA hand radiograph",
         "architecture": {"arch": arch, "base_filters": base_filters if arch == "paper" else None,
@@ -143,6 +143,8 @@ def train_xray(data_dir: str | Path, out_dir: str | Path, *, epochs: int = 50, s
             "Two classes only: 'Normal' covers healthy hands and an osteoarthritis pattern; "
             "psoriatic arthritis, gout and other arthropathies were never seen.",
             "A probability is not a diagnosis; near the threshold the app says 'uncertain'.",
+            "A heatmap peak on 'a true RA sign' is mostly a peak on soft-tissue swelling, the "
+            "largest sign; the card's per-sign figures say how often it falls on an erosion.",
         ],
         "software": model_card.software_versions(),
         "ood": ood,
