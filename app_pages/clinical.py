@@ -119,6 +119,14 @@ except RAError as e:
 
 probability_badge(res.probability_ra, res.threshold, res.uncertain, res.label,
                   negative_text="Not RA (other rheumatic disease or healthy)")
+pinned = st.session_state.get("lab_baseline")
+pin_col, text_col = st.columns([1, 3])
+if pin_col.button("Pin as baseline", key="lab_pin",
+                  help="Keep this probability to see how far the next change moves it."):
+    st.session_state["lab_baseline"] = pinned = res.probability_ra
+if pinned is not None:
+    text_col.caption(f"What-if: {(res.probability_ra - pinned) * 100:+.1f} percentage points "
+                     f"against the pinned {pinned:.1%}.")
 prior_text = (f"your pretest probability {res.prior:.0%} (the model's own output at its cohort's "
               f"{res.cohort_prior:.0%}: {res.probability_ra_cohort:.1%})"
               if abs(res.prior - res.cohort_prior) > 1e-9 else

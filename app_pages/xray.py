@@ -123,6 +123,15 @@ with details:
                f"{r.threshold:.0%} · model {r.model.name} v{r.model.version} "
                f"(sha256 {r.model.sha256[:12]}…)")
 
+with st.expander("Carry your reading to the ACR/EULAR criteria"):
+    st.caption("The model does not count erosions per joint. If *your* reading of this patient's "
+               "hand and foot films shows erosions typical of RA in ≥ 3 separate joints (EULAR "
+               "2013: PIP, MCP, wrist counted once, MTP), the 2010 criteria classify the patient "
+               "as RA whatever the score.")
+    if st.button("Record erosive disease on the Clinical labs page", key="xray_to_erosive"):
+        st.session_state["lab_erosive"] = "Yes"
+        st.switch_page("app_pages/clinical.py")
+
 if a.meta is not None:
     with st.expander("Image details"):
         import pandas as pd

@@ -59,9 +59,10 @@ def batch_clinical(predictor, data: bytes,
         try:
             r = predictor.predict(values)
             out.update(label=r.display_label, p_ra=round(r.probability_ra, 4),
-                       acr_eular_lab_points=sum(it.points for it in r.acr_eular.items), error="")
+                       acr_eular_lab_points=r.acr_eular.lab_points,
+                       not_measured=", ".join(r.not_measured), error="")
         except RAError as e:
-            out.update(label="", p_ra=None, acr_eular_lab_points=None, error=str(e))
+            out.update(label="", p_ra=None, acr_eular_lab_points=None, not_measured="", error=str(e))
         rows.append(out)
         if progress:
             progress(i + 1, len(raw))

@@ -168,6 +168,7 @@ def test_streamlit_upload_shows_probability_and_heatmap(browser, streamlit_url, 
     page.get_by_text("2010 ACR/EULAR criteria", exact=True).first.wait_for(timeout=90_000)
     page.locator("[data-testid='stImage'] img").first.wait_for(timeout=90_000)
     images_loaded(page, 1)
+    page.mouse.move(5, 5)  # no tooltip over the form in the screenshot
     page.wait_for_timeout(1000)
     save_shot(page, "streamlit-clinical.png")
     for path, name, marker, n_img in (

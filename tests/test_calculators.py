@@ -110,3 +110,53 @@ def test_erosive_pathway_classifies_whatever_the_score():
 def test_nan_lab_domains_are_not_assessed():
     r = acr_eular_2010(rf=math.nan, anti_ccp=math.nan, crp=math.nan, esr=math.nan)
     assert r.lab_points is None and "not assessed" in r.verdict
+
+
+# --- the same through the Flask form and the JSON API -------------------------------------------
+
+def test_api_clinical_carries_prior_units_joints_and_activity(client, lab_values):
+    base = client.post("/api/v1/clinical", json=lab_values).get_json()
+    assert base["label"] in ("RA", "not RA") and base["activity"] is None
+    assert base["prior"] == base["cohort_prior"] and base["not_measured"] == []
+    assert base["acr_eular"]["total"] is None and "lab domains B + C" in base["acr_eular"]["verdict"]
+    body = {**lab_values, "CRP": lab_values["CRP"] / 10, "crp_unit": "mg/dL", "prior": "2%",
+            "entry_gate": True, "joints": ["R_MCP2", "R_MCP3", "L_MCP2", "L_PIP3"],
+            "symptom_weeks": 10, "tender": ["R_MCP2", "R_MCP3", "L_MCP2", "L_PIP3"],
+            "swollen": ["R_MCP2", "L_MCP2"], "patient_global_mm": 50, "evaluator_global": 4}
+    j = client.post("/api/v1/clinical", json=body).get_json()
+    assert j["prior"] == 0.02 and j["probability_ra"] < base["probability_ra"]
+    # the unit switch: CRP in mg/dL gives the patient the model saw in mg/L
+    assert abs(j["probability_ra_at_cohort_prior"] - base["probability_ra"]) < 1e-4
+    assert j["acr_eular"]["total"] is not None and j["acr_eular"]["applicable"]
+    scores = {s["name"]: s for s in j["activity"]["scores"]}
+    assert scores["CDAI"]["value"] == 4 + 2 + 5 + 4
+    assert scores["SDAI"]["value"] == round(15 + lab_values["CRP"] / 10, 2)
+
+
+def test_api_names_every_bad_optional_field(client, lab_values):
+    r = client.post("/api/v1/clinical", json={**lab_values, "prior": 1.5, "crp_unit": "g/L",
+                                              "tjc28": 40, "joints": ["R_TOE9"]})
+    assert r.status_code == 400
+    fields = r.get_json()["error"]["fields"]
+    assert set(fields) >= {"crp_unit"}  # the unit decides how CRP reads, so it is checked first
+    r = client.post("/api/v1/clinical", json={**lab_values, "prior": 1.5, "tjc28": 40,
+                                              "joints": ["R_TOE9"]})
+    assert set(r.get_json()["error"]["fields"]) >= {"prior", "tjc28", "joints"}
+
+
+def test_flask_labs_form_full_workup(client):
+    page = client.get("/labs").get_data(as_text=True)
+    import re
+
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    form = {"csrf_token": token, "Gender": "Female", "Age": "54", "ESR": "38", "CRP": "1.4",
+            "crp_unit": "mg/dL", "RF": "65", "Anti-CCP": "", "prior": "30", "entry_gate": "yes",
+            "small_joints": "4", "large_joints": "0", "symptom_weeks": "10", "tjc28": "4",
+            "sjc28": "2", "patient_global_mm": "50", "evaluator_global": "4"}
+    html = client.post("/labs", data=form).get_data(as_text=True)
+    assert "Predicted class" in html and "Disease activity" in html and "DAS28-ESR" in html
+    assert "CRP 14 mg/L" in html  # 1.4 mg/dL stored and shown in mg/L
+    assert "Not measured: Anti-CCP" in html and "30%" in html
+    assert "Normal" not in html.split("Predicted class")[1].split("</p>")[0]
+    bad = client.post("/labs", data={**form, "tjc28": "40"})
+    assert bad.status_code == 400 and "tjc28" in bad.get_data(as_text=True)

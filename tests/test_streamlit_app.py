@@ -93,6 +93,17 @@ def test_clinical_no_verdict_before_input_then_full_workup(at):
     assert {"DAS28-CRP", "CDAI", "SDAI"} <= names and "DAS28-ESR" not in names  # no ESR given
     at.radio(key="lab_chart").set_value("Waterfall").run()
     assert not at.exception
+    at.button(key="lab_pin").click().run()
+    at.text_input(key="lab_RF").set_value("5").run()
+    assert "What-if:" in texts(at) and "against the pinned" in texts(at)
+
+
+def test_xray_reading_carries_to_the_erosive_pathway(at):
+    at.switch_page("app_pages/xray.py").run()
+    at.radio(key="xray_source").set_value("Use a shipped sample").run()
+    at.button(key="xray_to_erosive").click().run()
+    assert not at.exception
+    assert at.radio(key="lab_erosive").value == "Yes"
 
 
 def test_clinical_invalid_value_shows_error_and_no_stale_result(at):

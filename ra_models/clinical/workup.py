@@ -126,10 +126,12 @@ def parse_extras(values: Mapping) -> dict:
                 continue
             activity[key] = len(picked)
         elif not _empty(values.get(key)):
-            activity[key] = values.get(key)
-    for key in ("patient_global_mm", "evaluator_global"):
-        if not _empty(values.get(key)):
-            activity[key] = values.get(key)
+            activity[key] = _number(values.get(key), key, 0, 28, "joints", problems, True)
+    activity["patient_global_mm"] = _number(values.get("patient_global_mm"), "patient_global_mm",
+                                            0, 100, "mm", problems)
+    activity["evaluator_global"] = _number(values.get("evaluator_global"), "evaluator_global",
+                                           0, 10, "", problems)
+    activity = {k: v for k, v in activity.items() if v is not None}
     if problems:
         raise InvalidLabValuesError(problems)
     return {"prior": prior, "small_joints": small, "large_joints": large, "symptom_weeks": weeks,
