@@ -29,4 +29,7 @@ with st.sidebar:
     st.info("**Demo models trained on synthetic data.** Decision support and teaching only — "
             "not a diagnosis.", icon=":material/info:")
     st.caption(DISCLAIMER)
+    from ui_common import xray_model_picker
+
+    xray_model_picker()
 nav.run()

@@ -43,19 +43,34 @@ def _skip_streamlit_keras_reset() -> None:
 _skip_streamlit_keras_reset()
 
 
+def xray_model_dir() -> str:
+    """The X-ray model folder this session uses: the sidebar's choice, else the configured one."""
+    s = Settings.from_env()
+    choices = [str(p) for p in s.xray_model_choices()]
+    picked = st.session_state.get("xray_model")
+    return picked if picked in choices else choices[0]
+
+
 @st.cache_resource(show_spinner="Loading the X-ray model…")
-def get_xray_predictor():
+def _xray_predictor(model_dir: str):
     from ra_models.predictor import XrayPredictor
 
-    s = Settings.from_env()
-    return XrayPredictor.load(s.xray_model_dir, limits=s.limits)
+    return XrayPredictor.load(model_dir, limits=Settings.from_env().limits)
+
+
+def get_xray_predictor():
+    return _xray_predictor(xray_model_dir())
 
 
 @st.cache_resource(show_spinner="Preparing Grad-CAM…")
-def get_cam_explainer():
+def _cam_explainer(model_dir: str):
     from explain.cam import CamExplainer
 
-    return CamExplainer.for_predictor(get_xray_predictor())
+    return CamExplainer.for_predictor(_xray_predictor(model_dir))
+
+
+def get_cam_explainer():
+    return _cam_explainer(xray_model_dir())
 
 
 @st.cache_resource(show_spinner="Loading the lab model…")
@@ -73,11 +88,25 @@ def get_lab_explainer():
 
 
 @st.cache_resource(show_spinner=False)
-def get_ood_checker():
+def _ood_checker(model_dir: str):
     from ra_models.ood import OODChecker
 
-    model_dir = get_xray_predictor().model_dir  # the checker belongs to the predictor's model
-    return OODChecker.load(model_dir) if model_dir else None
+    return OODChecker.load(model_dir)  # the checker belongs to the predictor's model
+
+
+def get_ood_checker():
+    return _ood_checker(xray_model_dir())
+
+
+def xray_model_picker() -> None:
+    """A sidebar choice of X-ray model when ``RA_XRAY_MODELS`` offers more than one."""
+    from pathlib import Path
+
+    choices = [str(p) for p in Settings.from_env().xray_model_choices()]
+    if len(choices) > 1:
+        st.selectbox("X-ray model", choices, key="xray_model", format_func=lambda p: Path(p).name,
+                     help="The demo model and the models in RA_XRAY_MODELS. Every answer names "
+                          "the model that gave it.")
 
 
 def show_error(e: RAError) -> None:

@@ -1,12 +1,14 @@
 """Model cards & performance: both shipped models, every figure labelled with its data."""
 
 import json
+from pathlib import Path
 
 import streamlit as st
 
 from ra_models import RAError, Settings
 from ra_models.config import REPORTS_DIR
 from ra_models.model_card import load_card
+from ui_common import xray_model_dir
 
 st.title("Model cards & performance")
 st.warning("Every number on this page was measured on **synthetic data** (procedural phantoms "
@@ -85,7 +87,8 @@ def card_header(model_dir, what: str) -> dict | None:
 
 tab_x, tab_c = st.tabs(["X-ray CNN", "Clinical-lab DNN"])
 with tab_x:
-    card = card_header(s.xray_model_dir, "X-ray")
+    chosen = xray_model_dir()
+    card = card_header(chosen, "X-ray")
     if card:
         st.write(f"**Task:** {card['task']} · **parameters:** {card['parameters']:,} · "
                  f"**calibration:** temperature {card['calibration']['temperature']:.3f} · "
@@ -98,7 +101,8 @@ with tab_x:
             st.dataframe([{"Subtype": k, "Films": v["n"], "Accuracy": pct(v["accuracy"]),
                            "Mean P(RA)": pct(v["mean_p_ra"])} for k, v in ev["by_subtype"].items()],
                          hide_index=True)
-        rep = REPORTS_DIR / "xray"
+        # the committed evaluation plots belong to the demo model only
+        rep = REPORTS_DIR / "xray" if Path(chosen).resolve() == s.xray_model_dir.resolve() else Path(chosen) / "_none"
         pngs = [p for p in ("roc.png", "pr.png", "confusion.png", "reliability.png") if (rep / p).exists()]
         for i in range(0, len(pngs), 2):  # two per row: large enough to read the axes
             for col, p in zip(st.columns(2), pngs[i: i + 2]):

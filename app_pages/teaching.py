@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui_common import disclaimer, get_cam_explainer, get_xray_predictor
+from ui_common import disclaimer, get_cam_explainer, get_xray_predictor, xray_model_dir
 
 st.title("Teaching — phantom explorer")
 disclaimer()
@@ -32,7 +32,7 @@ def phantom(erosion, narrowing, osteopenia, swelling, oa, seed):
 
 
 @st.cache_data(max_entries=64, show_spinner="Asking the model…")
-def model_view(erosion, narrowing, osteopenia, swelling, oa, seed):
+def model_view(erosion, narrowing, osteopenia, swelling, oa, seed, model_dir):
     from explain.faithfulness import pointing_hit
 
     _, img, mask = phantom(erosion, narrowing, osteopenia, swelling, oa, seed)
@@ -64,7 +64,7 @@ if quiz:
 if not answered:
     st.stop()
 
-res, heat, hit = model_view(*args)
+res, heat, hit = model_view(*args, xray_model_dir())
 c1, c2, c3 = st.columns(3)
 c1.metric("Model P(RA)", res.display_probability, help="calibrated")
 c2.metric("Model says", res.display_label)

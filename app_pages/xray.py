@@ -17,6 +17,7 @@ from ui_common import (
     get_xray_predictor,
     probability_badge,
     show_error,
+    xray_model_dir,
 )
 
 st.title("Hand X-ray")
@@ -24,15 +25,15 @@ disclaimer()
 
 
 @st.cache_data(max_entries=32, show_spinner="Analysing the image…")
-def analyse(data: bytes):
+def analyse(data: bytes, model_dir: str):
     from ra_models.analysis import analyse_xray
 
     return analyse_xray(get_xray_predictor(), data, get_ood_checker())
 
 
 @st.cache_data(max_entries=96, show_spinner="Computing the heatmap…")
-def heatmap(data: bytes, method: str, scale: str):
-    a = analyse(data)
+def heatmap(data: bytes, method: str, scale: str, model_dir: str):
+    a = analyse(data, model_dir)
     return get_cam_explainer().heatmap(a.model_input, a.image.shape, method, scale=scale)
 
 
@@ -60,7 +61,7 @@ if data is None:
     st.stop()
 
 try:
-    a = analyse(data)
+    a = analyse(data, xray_model_dir())
 except RAError as e:
     show_error(e)
     st.stop()
@@ -93,7 +94,7 @@ def show_output():
              "films, so a film with weak evidence looks cool. Relative: each film's own "
              "maximum is 1, which makes weak evidence look as strong as any.")
     alpha = ctl_col.slider("Heatmap opacity", 0.0, 1.0, 0.6, 0.05, key="xray_alpha")
-    hm = heatmap(data, method, scale)
+    hm = heatmap(data, method, scale, xray_model_dir())
     muted = a.assessable and r.probability_ra < r.threshold
     rgb = explained_overlay(a.image, hm, alpha=alpha, muted=muted)
     img_col.image(a.image, caption=f"{name} — as analysed", clamp=True, width="stretch")

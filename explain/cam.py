@@ -178,10 +178,9 @@ def _linear_clone(model):
 
 
 def _feature_model(linear_model, layer_name: str):
-    import keras
+    from ra_models.keras_graph import graph_model
 
-    return keras.Model(linear_model.inputs[0],
-                       [linear_model.get_layer(layer_name).output, linear_model.outputs[0]])
+    return graph_model(linear_model, layer_name)
 
 
 def _compiled_gradcam(linear_model, layer_name: str):

@@ -1,7 +1,7 @@
 """Command line: ``python -m ra_models <command>``.
 
 Commands: phantoms, cohort, train {xray,clinical}, evaluate {xray,clinical},
-compare {xray,clinical}. Errors the user can fix are printed as one line (exit 2).
+compare {xray,clinical}, import xray, calibrate xray. Errors the user can fix are printed as one line (exit 2).
 """
 
 from __future__ import annotations
@@ -93,6 +93,33 @@ def cmd_evaluate(a) -> int:
     return 0
 
 
+def cmd_import(a) -> int:
+    from .xray.importer import import_xray
+
+    classes = [c.strip() for c in a.classes.split(",")] if a.classes else None
+    card = import_xray(a.model, a.out, classes=classes, positive=a.positive,
+                       preprocess=a.preprocess, cam_layer=a.cam_layer, who=a.who)
+    prov = card["provenance"]
+    print(f"imported {prov['source_file']} -> {a.out}")
+    print(f"  inferred: {prov['inferred']}")
+    print(f"  told:     {prov['told']}")
+    print("  next: python -m ra_models calibrate xray --model "
+          f"{a.out} --data YOUR_LABELLED_VALIDATION_FOLDER")
+    return 0
+
+
+def cmd_calibrate(a) -> int:
+    from .xray.calibrate import calibrate_xray
+
+    r = calibrate_xray(a.model, a.data, threshold_rule="fixed" if a.threshold is not None else "youden",
+                       fixed_threshold=a.threshold if a.threshold is not None else 0.5,
+                       progress=_progress)
+    for k, v in r.items():
+        print(f"{k:>15}: {v}")
+    print(f"card updated in {a.model}")
+    return 0
+
+
 def cmd_compare(a) -> int:
     if a.kind == "xray":
         from .xray.evaluate import compare_architectures
@@ -143,6 +170,29 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--max-minutes", type=float, default=None, help="wall-clock training budget")
     tr.add_argument("--n", type=int, default=12000, help="clinical: synthetic cohort size")
     tr.set_defaults(func=cmd_train)
+
+    im = sub.add_parser("import", help="import your own Keras X-ray classifier as a model folder")
+    im.add_argument("kind", choices=("xray",))
+    im.add_argument("--model", required=True, help="a .keras or .h5 file")
+    im.add_argument("--out", required=True, help="the model folder to write")
+    im.add_argument("--classes", help="class names in the model's output order, e.g. Normal,RA")
+    im.add_argument("--positive", default="RA", help="which class is RA (default: RA)")
+    im.add_argument("--preprocess", choices=("rescale", "tf", "torch", "caffe", "none"),
+                    help="how the model expects its pixels (detected when it has its own "
+                         "Rescaling/Normalization layer)")
+    im.add_argument("--cam-layer", help="the layer whose feature map the CAMs use "
+                                        "(default: the last 4-D feature map before the head)")
+    im.add_argument("--who", help="who imported it (recorded in the card)")
+    im.set_defaults(func=cmd_import)
+
+    ca = sub.add_parser("calibrate", help="fit temperature, threshold, OOD statistics and the "
+                                          "heatmap scale on your labelled films")
+    ca.add_argument("kind", choices=("xray",))
+    ca.add_argument("--model", required=True)
+    ca.add_argument("--data", required=True, help="labelled validation folder (RA/, Normal/)")
+    ca.add_argument("--threshold", type=float, default=None,
+                    help="a fixed operating threshold instead of Youden's J")
+    ca.set_defaults(func=cmd_calibrate)
 
     ev = sub.add_parser("evaluate", help="evaluate a model folder on data; write a report")
     ev.add_argument("kind", choices=("xray", "clinical"))

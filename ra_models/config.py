@@ -27,6 +27,26 @@ class Settings:
     xray_model_dir: Path = DEFAULT_XRAY_DIR
     clinical_model_dir: Path = DEFAULT_CLINICAL_DIR
     limits: IntakeLimits = field(default_factory=IntakeLimits)
+    xray_models_root: Path | None = None  # a folder of X-ray model folders (model picker)
+
+    def xray_model_choices(self) -> list[Path]:
+        """The configured X-ray model first, then every other X-ray model folder (one with a
+        card of kind "xray") directly under ``xray_models_root``."""
+        import json
+
+        out = [self.xray_model_dir]
+        root = self.xray_models_root
+        if root and Path(root).is_dir():
+            for d in sorted(Path(root).iterdir()):
+                card = d / "model_card.json"
+                if not card.is_file() or d.resolve() == self.xray_model_dir.resolve():
+                    continue
+                try:
+                    if json.loads(card.read_text()).get("kind") == "xray":
+                        out.append(d)
+                except (OSError, ValueError):
+                    continue  # an unreadable card is not offered; loading it would say why
+        return out
 
     @classmethod
     def from_env(cls, environ=None) -> Settings:
@@ -35,6 +55,7 @@ class Settings:
         return cls(
             xray_model_dir=Path(env.get("RA_XRAY_MODEL_DIR", DEFAULT_XRAY_DIR)),
             clinical_model_dir=Path(env.get("RA_CLINICAL_MODEL_DIR", DEFAULT_CLINICAL_DIR)),
+            xray_models_root=Path(env["RA_XRAY_MODELS"]) if env.get("RA_XRAY_MODELS") else None,
             limits=IntakeLimits(
                 max_bytes=int(env.get("RA_MAX_UPLOAD_BYTES", lim.max_bytes)),
                 max_pixels=int(env.get("RA_MAX_PIXELS", lim.max_pixels)),

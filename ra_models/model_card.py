@@ -17,6 +17,11 @@ INTENDED_USE = (
     "Research and teaching only. Trained on synthetic data (procedural phantoms / a synthetic "
     "cohort); not validated on patients; not for diagnosis or treatment decisions."
 )
+INTENDED_USE_USER = (
+    "A user's own model, imported for research and teaching: its data, accuracy and "
+    "calibration are what its owners measured (see the card); not validated by this project; "
+    "not for diagnosis or treatment decisions."
+)
 
 
 def sha256_file(path: str | Path) -> str:

@@ -33,15 +33,23 @@ class OODResult:
     reasons: tuple[str, ...]
 
 
-def feature_model(model):
+def feature_model(model, layer: str = FEATURE_LAYER):
+    """Pooled features: the demo CNN's ``gap`` layer, or any layer's 4-D output averaged over
+    space (imported models: the CAM layer)."""
     import keras
 
+    from .keras_graph import graph_model
+
     # a single input tensor (not a one-element list) avoids a Keras structure warning per call
-    return keras.Model(model.inputs[0], model.get_layer(FEATURE_LAYER).output)
+    fm = graph_model(model, layer, with_output=False)
+    if len(fm.outputs[0].shape) == 4:
+        fm = keras.Model(fm.inputs[0], keras.layers.GlobalAveragePooling2D(name="ood_pool")(fm.outputs[0]))
+    return fm
 
 
 class OODChecker:
-    def __init__(self, mean, precision, threshold, model=None):
+    def __init__(self, mean, precision, threshold, model=None, layer: str = FEATURE_LAYER):
+        self.layer = layer
         self.mean = np.asarray(mean, np.float64)
         self.precision = np.asarray(precision, np.float64)
         self.threshold = float(threshold)
@@ -50,19 +58,20 @@ class OODChecker:
 
     # -- fitting
     @classmethod
-    def fit(cls, model, x_train: np.ndarray, quantile: float = 0.99) -> OODChecker:
+    def fit(cls, model, x_train: np.ndarray, quantile: float = 0.99,
+            layer: str = FEATURE_LAYER) -> OODChecker:
         from sklearn.covariance import LedoitWolf
 
-        f = _features(compiled_features(model), x_train)
+        f = _features(compiled_features(model, layer), x_train)
         lw = LedoitWolf().fit(f)
-        self = cls(lw.location_, lw.precision_, 0.0, model)
+        self = cls(lw.location_, lw.precision_, 0.0, model, layer)
         d = self._distances(f)
         self.threshold = float(np.quantile(d, quantile))
         return self
 
     def save(self, model_dir: str | Path) -> Path:
         path = Path(model_dir) / OOD_FILE
-        path.write_text(json.dumps({"layer": FEATURE_LAYER, "threshold": self.threshold,
+        path.write_text(json.dumps({"layer": self.layer, "threshold": self.threshold,
                                     "mean": self.mean.tolist(),
                                     "precision": self.precision.tolist()}))
         return path
@@ -84,6 +93,7 @@ class OODChecker:
             mean = np.asarray(d["mean"], np.float64)
             precision = np.asarray(d["precision"], np.float64)
             threshold = float(d["threshold"])
+            layer = str(d.get("layer", FEATURE_LAYER))
             ok = (mean.ndim == 1 and precision.shape == (len(mean), len(mean))
                   and np.isfinite(mean).all() and np.isfinite(precision).all()
                   and np.isfinite(threshold) and threshold > 0)
@@ -91,7 +101,7 @@ class OODChecker:
             raise ModelError(f"'{shown}' is not a valid out-of-distribution file ({e}).") from e
         if not ok:
             raise ModelError(f"'{shown}' has arrays of the wrong shape or non-finite values.")
-        return cls(mean, precision, threshold, model)
+        return cls(mean, precision, threshold, model, layer)
 
     # -- checking
     def _distances(self, f: np.ndarray) -> np.ndarray:
@@ -100,11 +110,11 @@ class OODChecker:
 
     def distances(self, model, x: np.ndarray) -> np.ndarray:
         if self._features is None:  # built once; a request then costs one compiled call
-            self._features = compiled_features(model or self._model)
+            self._features = compiled_features(model or self._model, self.layer)
         return self._distances(_features(self._features, x))
 
     def check(self, model, x: np.ndarray, meta=None) -> OODResult:
-        """``x``: one prepared image (224, 224, 1); ``meta``: its ImageMeta, if any."""
+        """``x``: one prepared image (S, S, 1); ``meta``: its ImageMeta, if any."""
         d = float(self.distances(model, x[None])[0])
         reasons = []
         if d > self.threshold:
@@ -115,12 +125,12 @@ class OODChecker:
         return OODResult(bool(reasons), d, self.threshold, tuple(reasons))
 
 
-def compiled_features(model):
+def compiled_features(model, layer: str = FEATURE_LAYER):
     """The pooled-feature extractor as one ``tf.function`` on a fixed input signature (an eager
     Keras call per request costs several times more, as the predictor's own path shows)."""
     import tensorflow as tf
 
-    fmodel = feature_model(model)
+    fmodel = feature_model(model, layer)
     return tf.function(lambda x: fmodel(x, training=False),
                        input_signature=[tf.TensorSpec([None, *fmodel.input_shape[1:]], tf.float32)],
                        reduce_retracing=True)

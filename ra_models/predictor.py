@@ -125,9 +125,10 @@ class XrayPredictor:
         self.info = ModelInfo(card.get("name", "xray"), str(card.get("version", "0")),
                               card.get("sha256", ""), "xray")
         self.gradcam_layer = card.get("architecture", {}).get("gradcam_layer", "gradcam_conv")
+        self.input_size = int((card.get("input", {}).get("shape") or [XRAY_INPUT_SIZE])[0])
         self._fn = tf.function(
             lambda x: model(x, training=False),
-            input_signature=[tf.TensorSpec([None, XRAY_INPUT_SIZE, XRAY_INPUT_SIZE, 1], tf.float32)],
+            input_signature=[tf.TensorSpec([None, self.input_size, self.input_size, 1], tf.float32)],
             reduce_retracing=True,
         )
 
@@ -141,20 +142,20 @@ class XrayPredictor:
         return self
 
     def warm_up(self) -> None:
-        self._fn(np.zeros((1, XRAY_INPUT_SIZE, XRAY_INPUT_SIZE, 1), np.float32))
+        self._fn(np.zeros((1, self.input_size, self.input_size, 1), np.float32))
 
     def prepare(self, source) -> tuple[np.ndarray, np.ndarray, ImageMeta | None]:
-        """(original (H, W) image, model input (224, 224, 1), meta) from bytes/path/array."""
+        """(original (H, W) image, model input (S, S, 1), meta) from bytes/path/array."""
         if isinstance(source, np.ndarray):
             img, meta = np.asarray(source, np.float32), None
             if img.ndim == 3 and img.shape[-1] == 1:
                 img = img[..., 0]
         else:
             img, meta = read_image(source, limits=self.limits)
-        return img, prepare_xray(img), meta
+        return img, prepare_xray(img, self.input_size), meta
 
     def raw_probabilities(self, x: np.ndarray) -> np.ndarray:
-        """Uncalibrated P(RA) for a (N, 224, 224, 1) batch."""
+        """Uncalibrated P(RA) for a (N, S, S, 1) batch."""
         return np.asarray(self._fn(np.asarray(x, np.float32)))[:, 1].astype(float)
 
     def calibrate(self, p_raw) -> np.ndarray:

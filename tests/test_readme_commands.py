@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-ORDER = ("phantoms", "cohort", "train", "evaluate", "compare")
+ORDER = ("phantoms", "cohort", "import", "calibrate", "train", "evaluate", "compare")
 
 
 def readme_commands() -> list[str]:
@@ -21,7 +21,7 @@ def readme_commands() -> list[str]:
     return list(dict.fromkeys(c.strip().rstrip(".,;)") for c in found))
 
 
-def _toy(cmd: str, tmp: Path, data: Path, csv: Path) -> list[str]:
+def _toy(cmd: str, tmp: Path, data: Path, csv: Path, user_model: Path) -> list[str]:
     args = shlex.split(cmd)[3:]  # after "python -m ra_models"
     out = []
     for a in args:
@@ -29,6 +29,8 @@ def _toy(cmd: str, tmp: Path, data: Path, csv: Path) -> list[str]:
             out.append(str(data))
         elif a in ("FILE", "FILE.csv"):
             out.append(str(csv))
+        elif a == "MODEL.keras":
+            out.append(str(user_model))
         else:
             out.append(a)
     for i, a in enumerate(out[:-1]):
@@ -54,7 +56,8 @@ def _toy(cmd: str, tmp: Path, data: Path, csv: Path) -> list[str]:
 def test_readme_documents_every_subcommand():
     cmds = readme_commands()
     for sub in ("phantoms", "cohort", "train xray", "train clinical", "evaluate xray",
-                "evaluate clinical", "compare xray", "compare clinical"):
+                "evaluate clinical", "compare xray", "compare clinical", "import xray",
+                "calibrate xray"):
         assert any(c.startswith(f"python -m ra_models {sub}") for c in cmds), sub
 
 
@@ -69,11 +72,19 @@ def test_every_readme_command_runs(tmp_path, monkeypatch):
     generate_dataset(data, 24, seed=11, size=128, workers=1)
     csv = tmp_path / "labs.csv"
     generate_cohort(500, 4).to_csv(csv, index=False)
+    import keras
+    from keras import layers
+
+    keras.utils.set_random_seed(0)
+    user_model = tmp_path / "user.keras"
+    keras.Sequential([keras.Input((64, 64, 1)), layers.Conv2D(4, 3, activation="relu", name="c"),
+                      layers.GlobalAveragePooling2D(), layers.Dense(2, activation="softmax")]
+                     ).save(user_model)
     # the model folders later commands name (models/mine, models/labs) come from earlier ones
     cmds = sorted(readme_commands(), key=lambda c: ORDER.index(c.split()[3]))
     ran = []
     for cmd in cmds:
-        argv = _toy(cmd, tmp_path, data, csv)
+        argv = _toy(cmd, tmp_path, data, csv, user_model)
         if argv[0] == "evaluate" and not Path(argv[argv.index("--model") + 1]).exists():
             # a README example that evaluates a model folder named elsewhere: use the one
             # the README's own train command made

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..errors import InvalidDataError, InvalidImageError
 from ..imaging import ALLOWED_EXTENSIONS, read_image
-from ..preprocess import prepare_xray
+from ..preprocess import XRAY_INPUT_SIZE, prepare_xray
 from .model import CLASS_NAMES
 
 
@@ -56,19 +56,19 @@ def find_images(data_dir: str | Path) -> XrayDataset:
     return XrayDataset(files, np.array(labels, np.int64), root)
 
 
-def load_arrays(files, *, progress=None) -> np.ndarray:
-    """Decode and prepare images -> (N, 224, 224, 1) float32. Bad files are all reported."""
+def load_arrays(files, *, progress=None, size: int = XRAY_INPUT_SIZE) -> np.ndarray:
+    """Decode and prepare images -> (N, size, size, 1) float32. Bad files are all reported."""
     out, problems = [], []
     for i, f in enumerate(files):
         try:
-            out.append(prepare_xray(read_image(f).pixels))
+            out.append(prepare_xray(read_image(f).pixels, size))
         except InvalidImageError as e:
             problems.append(str(e))
         if progress:
             progress(i + 1, len(files))
     if problems:
         raise InvalidDataError(f"{len(problems)} image(s) could not be used:", problems)
-    return np.stack(out) if out else np.zeros((0, 224, 224, 1), np.float32)
+    return np.stack(out) if out else np.zeros((0, size, size, 1), np.float32)
 
 
 def _marker_glyphs(size: int = 224) -> np.ndarray:

@@ -46,7 +46,7 @@ def evaluate_xray(model_dir, data_dir, report_dir, *, cv: int = 0, seed: int = 0
     report.mkdir(parents=True, exist_ok=True)
     pred = XrayPredictor.load(model_dir)
     ds = find_images(data_dir)
-    x = load_arrays(ds.files)
+    x = load_arrays(ds.files, size=pred.input_size)
     y = ds.labels
     p_raw = np.concatenate([pred.raw_probabilities(x[i: i + 64]) for i in range(0, len(x), 64)])
     p = pred.calibrate(p_raw)
@@ -156,7 +156,7 @@ def nuisance_sensitivity(pred, *, n_per_class: int = 60, seed: int = 900_000,
             clean = with_changes(sample_spec(s, label), collimation=None, marker_corner=None,
                                  exposure=1.0, rotation_deg=0.0, zoom=1.0)
             specs = [clean] + [_nuisance_variant(clean, n, rng) for n in NUISANCES]
-            xs = np.stack([prepare_xray(render(sp, size)[0]) for sp in specs])
+            xs = np.stack([prepare_xray(render(sp, size)[0], pred.input_size) for sp in specs])
             p = pred.calibrate(pred.raw_probabilities(xs))
             for j, name in enumerate(NUISANCES, start=1):
                 rows[name][label].append(abs(float(p[j] - p[0])))
@@ -225,8 +225,9 @@ def measure_faithfulness(pred, ds, x, y, manifest, *, seed: int = 0, limit: int 
         # masks are label PNGs (one value per sign, MASK_LABELS) at the image's own size;
         # each sign's region is brought to 224² on its own
         labels = np.asarray(Image.open(Path(ds.root) / by_file[rels[i]]["mask"]))
-        masks[i] = prepare_xray((labels > 0).astype(np.float32))[..., 0] > 0.5
-        sign_masks[i] = {sign: prepare_xray((labels == v).astype(np.float32))[..., 0] > 0.5
+        size = pred.input_size
+        masks[i] = prepare_xray((labels > 0).astype(np.float32), size)[..., 0] > 0.5
+        sign_masks[i] = {sign: prepare_xray((labels == v).astype(np.float32), size)[..., 0] > 0.5
                          for sign, v in MASK_LABELS.items() if (labels == v).any()}
     for method in METHODS:
         t = time.time()

@@ -159,13 +159,13 @@ def train_xray(data_dir: str | Path, out_dir: str | Path, *, epochs: int = 50, s
     return card
 
 
-def fit_ood(model, x_train: np.ndarray, out_dir: Path) -> dict:
+def fit_ood(model, x_train: np.ndarray, out_dir: Path, layer: str = "gap") -> dict:
     """Fit and save the out-of-distribution checker on the training images' features."""
     from ..ood import OODChecker
 
-    checker = OODChecker.fit(model, x_train)
+    checker = OODChecker.fit(model, x_train, layer=layer)
     path = checker.save(out_dir)
-    return {"method": "Mahalanobis distance of pooled CNN features (Ledoit-Wolf)",
+    return {"method": "Mahalanobis distance of pooled CNN features (Ledoit-Wolf)", "layer": layer,
             "threshold": checker.threshold, "threshold_quantile": 0.99,
             "file": path.name, "sha256": model_card.sha256_file(path)}
 
