@@ -1,7 +1,7 @@
 """Command line: ``python -m ra_models <command>``.
 
 Commands: phantoms, cohort, train {xray,clinical}, evaluate {xray,clinical},
-compare {xray,clinical}, import xray, calibrate xray. Errors the user can fix are printed as one line (exit 2).
+compare {xray,clinical}, import xray, calibrate xray, export xray. Errors the user can fix are printed as one line (exit 2).
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def cmd_train(a) -> int:
         from .xray.train import train_xray
 
         train_xray(a.data, a.out, epochs=a.epochs, seed=a.seed, arch=a.arch, learning_rate=a.lr,
-                   weights=a.weights, base_filters=a.base_filters,
+                   weights=a.weights, base_filters=a.base_filters, alpha=a.alpha,
                    max_train_seconds=a.max_minutes * 60 if a.max_minutes else None,
                    verbose=1 if sys.stdout.isatty() else 2)
     else:
@@ -120,6 +120,14 @@ def cmd_calibrate(a) -> int:
     return 0
 
 
+def cmd_export(a) -> int:
+    from .xray.export import export_xray
+
+    path = export_xray(a.model, a.out, version=a.version)
+    print(f"SavedModel written to {path} (signatures: serving_default, explain)")
+    return 0
+
+
 def cmd_compare(a) -> int:
     if a.kind == "xray":
         from .xray.evaluate import compare_architectures
@@ -166,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--arch", default="paper", choices=("paper", "vgg16", "densenet121", "mobilenetv2"))
     tr.add_argument("--weights", help="backbone weights file (ImageNet .h5), if you have one")
     tr.add_argument("--base-filters", type=int, default=16)
+    tr.add_argument("--alpha", type=float, default=None, help="mobilenetv2: width multiplier")
     tr.add_argument("--lr", type=float, default=1e-4, help="xray: Adam learning rate (paper: 1e-4)")
     tr.add_argument("--max-minutes", type=float, default=None, help="wall-clock training budget")
     tr.add_argument("--n", type=int, default=12000, help="clinical: synthetic cohort size")
@@ -193,6 +202,13 @@ def build_parser() -> argparse.ArgumentParser:
     ca.add_argument("--threshold", type=float, default=None,
                     help="a fixed operating threshold instead of Youden's J")
     ca.set_defaults(func=cmd_calibrate)
+
+    ex = sub.add_parser("export", help="export an X-ray model folder for TensorFlow Serving")
+    ex.add_argument("kind", choices=("xray",))
+    ex.add_argument("--model", required=True)
+    ex.add_argument("--out", required=True, help="EXPORT folder; the model goes to EXPORT/<version>/")
+    ex.add_argument("--version", type=int, default=1)
+    ex.set_defaults(func=cmd_export)
 
     ev = sub.add_parser("evaluate", help="evaluate a model folder on data; write a report")
     ev.add_argument("kind", choices=("xray", "clinical"))

@@ -243,3 +243,44 @@ def test_streamlit_model_picker_answers_with_the_chosen_model(tmp_path, monkeypa
     assert "user-ours" in captions  # the answer names the model that gave it
     at.switch_page("app_pages/model_cards.py").run()
     assert not at.exception and any("user-ours" in h.value for h in at.subheader)
+
+
+def test_export_for_tensorflow_serving_round_trips(tmp_path, tiny_xray_dir):
+    from ra_models.cli import main
+    from ra_models.preprocess import prepare_xray
+    from ra_models.synthetic.phantom import make_phantom
+    from ra_models.xray.export import check_export
+
+    assert main(["export", "xray", "--model", str(tiny_xray_dir), "--out", str(tmp_path / "exp")]) == 0
+    assert (tmp_path / "exp" / "1" / "saved_model.pb").exists()
+    x = np.stack([prepare_xray(make_phantom(s, "RA", 128)[0]) for s in (1, 2, 3)])
+    r = check_export(tmp_path / "exp" / "1", tiny_xray_dir, x)
+    assert r["max_abs_dp"] <= 1e-5 and r["max_abs_dp_serving"] <= 1e-5
+    assert r["min_cam_corr"] >= 0.999, r
+
+
+def test_fine_tune_from_your_own_backbone_weights_on_cpu(tmp_path, tiny_phantoms):
+    """§4: a backbone weights file on disk is loaded, the head trains with the backbone frozen,
+    then the top of the backbone at a lower rate; the bottom of the backbone keeps the file's
+    weights exactly (loaded and frozen), and the card states the schedule."""
+    import keras
+
+    from ra_models.xray.train import train_xray
+
+    keras.utils.set_random_seed(7)
+    donor = keras.applications.MobileNetV2(input_shape=(224, 224, 3), include_top=False,
+                                           weights=None, alpha=0.35)
+    wfile = tmp_path / "backbone.weights.h5"
+    donor.save_weights(wfile)
+    card = train_xray(tiny_phantoms, tmp_path / "ft", arch="mobilenetv2", alpha=0.35,
+                      weights=str(wfile), epochs=2, head_epochs=1, batch_size=16,
+                      learning_rate=1e-3, n_boot=20, verbose=0)
+    sched = card["training"]["fine_tune_schedule"]
+    assert sched.startswith("1 epoch(s) with the backbone frozen") and "BatchNorm frozen" in sched
+    assert card["training"]["weights"] == "backbone.weights.h5"
+    assert card["training"]["device"].startswith("CPU")
+    trained = keras.saving.load_model(tmp_path / "ft" / "model.keras", safe_mode=True)
+    first_conv = donor.get_layer("Conv1").get_weights()[0]
+    assert np.array_equal(trained.get_layer("Conv1").get_weights()[0], first_conv)
+    top = donor.get_layer("Conv_1").get_weights()[0]  # the last conv: unfrozen, so it moved
+    assert not np.array_equal(trained.get_layer("Conv_1").get_weights()[0], top)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-ORDER = ("phantoms", "cohort", "import", "calibrate", "train", "evaluate", "compare")
+ORDER = ("phantoms", "cohort", "import", "calibrate", "export", "train", "evaluate", "compare")
 
 
 def readme_commands() -> list[str]:
@@ -21,12 +21,15 @@ def readme_commands() -> list[str]:
     return list(dict.fromkeys(c.strip().rstrip(".,;)") for c in found))
 
 
-def _toy(cmd: str, tmp: Path, data: Path, csv: Path, user_model: Path) -> list[str]:
+def _toy(cmd: str, tmp: Path, data: Path, csv: Path, user_model: Path,
+         backbone_weights: Path) -> list[str]:
     args = shlex.split(cmd)[3:]  # after "python -m ra_models"
     out = []
-    for a in args:
+    for prev, a in zip([None] + args, args):
         if a == "DIR":
             out.append(str(data))
+        elif a == "FILE" and prev == "--weights":
+            out.append(str(backbone_weights))
         elif a in ("FILE", "FILE.csv"):
             out.append(str(csv))
         elif a == "MODEL.keras":
@@ -44,6 +47,8 @@ def _toy(cmd: str, tmp: Path, data: Path, csv: Path, user_model: Path) -> list[s
             out[i + 1] = "2"
     if out[:2] == ["train", "xray"]:
         out += ["--epochs", "1", "--base-filters", "4"]
+        if "mobilenetv2" in out:
+            out += ["--alpha", "0.35"]
     if out[:2] == ["train", "clinical"]:
         out += ["--epochs", "2", "--n", "600"]
     if out[:2] == ["compare", "xray"]:
@@ -57,7 +62,7 @@ def test_readme_documents_every_subcommand():
     cmds = readme_commands()
     for sub in ("phantoms", "cohort", "train xray", "train clinical", "evaluate xray",
                 "evaluate clinical", "compare xray", "compare clinical", "import xray",
-                "calibrate xray"):
+                "calibrate xray", "export xray"):
         assert any(c.startswith(f"python -m ra_models {sub}") for c in cmds), sub
 
 
@@ -80,11 +85,14 @@ def test_every_readme_command_runs(tmp_path, monkeypatch):
     keras.Sequential([keras.Input((64, 64, 1)), layers.Conv2D(4, 3, activation="relu", name="c"),
                       layers.GlobalAveragePooling2D(), layers.Dense(2, activation="softmax")]
                      ).save(user_model)
+    backbone_weights = tmp_path / "backbone.weights.h5"
+    keras.applications.MobileNetV2(input_shape=(224, 224, 3), include_top=False, weights=None,
+                                   alpha=0.35).save_weights(backbone_weights)
     # the model folders later commands name (models/mine, models/labs) come from earlier ones
     cmds = sorted(readme_commands(), key=lambda c: ORDER.index(c.split()[3]))
     ran = []
     for cmd in cmds:
-        argv = _toy(cmd, tmp_path, data, csv, user_model)
+        argv = _toy(cmd, tmp_path, data, csv, user_model, backbone_weights)
         if argv[0] == "evaluate" and not Path(argv[argv.index("--model") + 1]).exists():
             # a README example that evaluates a model folder named elsewhere: use the one
             # the README's own train command made

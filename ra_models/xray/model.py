@@ -58,6 +58,10 @@ def build_model(arch: str = "paper", *, weights: str | None = None, **kw) -> ker
     apps = keras.applications
     ctor = {"vgg16": apps.VGG16, "densenet121": apps.DenseNet121,
             "mobilenetv2": apps.MobileNetV2}[arch]
+    if arch == "mobilenetv2" and kw.get("alpha"):
+        import functools
+
+        ctor = functools.partial(ctor, alpha=kw["alpha"])
     inp = keras.Input((XRAY_INPUT_SIZE, XRAY_INPUT_SIZE, 1), name="image")
     # Backbones expect 3 channels in their own range: repeat gray and scale to [-1, 1].
     x = layers.Concatenate(name="gray_to_rgb")([inp, inp, inp])
@@ -65,7 +69,11 @@ def build_model(arch: str = "paper", *, weights: str | None = None, **kw) -> ker
     base = ctor(include_top=False, weights=None, input_tensor=x)
     if weights:
         base.load_weights(weights, skip_mismatch=True)
+    backbone = [layer.name for layer in base.layers if not isinstance(layer, layers.InputLayer)]
     y = layers.GlobalAveragePooling2D(name="gap")(base.output)
     y = layers.Dropout(kw.get("dropout", 0.3), name="dropout1")(y)
-    out = layers.Dense(2, activation="softmax", name="probs")(y)
-    return keras.Model(inp, out, name=f"ra_xray_{arch}")
+    # float32 output even under a mixed-precision policy (GPU training)
+    out = layers.Dense(2, activation="softmax", name="probs", dtype="float32")(y)
+    model = keras.Model(inp, out, name=f"ra_xray_{arch}")
+    model.backbone_layers = backbone  # for the frozen-then-fine-tuned schedule (not saved)
+    return model

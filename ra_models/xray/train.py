@@ -56,12 +56,55 @@ def predict_proba(model, x: np.ndarray, batch: int = 64) -> np.ndarray:
     return np.concatenate(out) if out else np.zeros(0)
 
 
+#: Fine-tuning from pretrained backbone weights: the head alone first, then the top of the
+#: backbone at a tenth of the rate (BatchNorm layers stay frozen throughout).
+HEAD_EPOCHS = 5
+FINE_TUNE_FRACTION = 0.2
+FINE_TUNE_LR_FACTOR = 0.1
+
+
+def _set_backbone_trainable(model, fraction: float) -> int:
+    """Freeze the backbone except its top ``fraction`` of layers (BatchNorm always frozen);
+    returns how many backbone layers train."""
+    import keras
+
+    names = getattr(model, "backbone_layers", [])
+    first = int(len(names) * (1 - fraction))
+    n = 0
+    for i, name in enumerate(names):
+        layer = model.get_layer(name)
+        layer.trainable = i >= first and not isinstance(layer, keras.layers.BatchNormalization)
+        n += int(layer.trainable)
+    return n
+
+
+def distribution_strategy():
+    """Every visible GPU through ``MirroredStrategy`` (with mixed precision); the default
+    strategy on CPU, where training runs as it always did."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if not gpus:
+        return tf.distribute.get_strategy(), "CPU (default strategy)"
+    import keras
+
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    return tf.distribute.MirroredStrategy(), f"MirroredStrategy over {len(gpus)} GPU(s), mixed precision"
+
+
 def train_xray(data_dir: str | Path, out_dir: str | Path, *, epochs: int = 50, seed: int = 0,
                arch: str = "paper", batch_size: int = 32, learning_rate: float = 1e-4,
                patience: int = 8, base_filters: int = 16, weights: str | None = None,
                augment: bool = True, verbose: int = 2, n_boot: int = 1000,
-               max_train_seconds: float | None = None) -> dict:
-    """Train on ``DIR/RA`` + ``DIR/Normal``; write ``model.keras`` and its card to ``out_dir``."""
+               max_train_seconds: float | None = None, alpha: float | None = None,
+               head_epochs: int = HEAD_EPOCHS) -> dict:
+    """Train on ``DIR/RA`` + ``DIR/Normal``; write ``model.keras`` and its card to ``out_dir``.
+
+    With ``weights`` (a backbone weights file you have on disk, e.g. ImageNet) and a
+    keras.applications ``arch``: ``head_epochs`` with the backbone frozen at ``learning_rate``,
+    then the top 20% of the backbone unfrozen (BatchNorm kept frozen) at a tenth of the rate
+    for the remaining epochs; early stopping, calibration and the card as usual.
+    """
     import keras
 
     keras.utils.set_random_seed(seed)
@@ -76,10 +119,15 @@ def train_xray(data_dir: str | Path, out_dir: str | Path, *, epochs: int = 50, s
     y = ds.labels
     _log(f"decoded in {time.time() - t0:.1f}s")
 
-    kw = {"base_filters": base_filters} if arch == "paper" else {}
-    model = build_model(arch, weights=weights, **kw)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    kw = {"base_filters": base_filters} if arch == "paper" else ({"alpha": alpha} if alpha else {})
+    strategy, device = distribution_strategy()
+    fine_tune = bool(weights) and arch != "paper"
+    with strategy.scope():
+        model = build_model(arch, weights=weights, **kw)
+        if fine_tune:
+            _set_backbone_trainable(model, 0.0)
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     train_ds = make_tf_dataset(x[tr], y[tr], batch_size=batch_size, training=True, seed=seed,
                                augment=augment)
     val_ds = make_tf_dataset(x[va], y[va], batch_size=batch_size, training=False)
@@ -92,8 +140,26 @@ def train_xray(data_dir: str | Path, out_dir: str | Path, *, epochs: int = 50, s
     if max_train_seconds:
         callbacks.append(_TimeBudget(max_train_seconds))
     t1 = time.time()
-    hist = model.fit(train_ds, validation_data=val_ds, epochs=epochs, verbose=verbose,
-                     callbacks=callbacks, class_weight=class_weights(y[tr]), shuffle=False)
+    schedule = None
+    if fine_tune:
+        first = min(head_epochs, epochs)
+        hist = model.fit(train_ds, validation_data=val_ds, epochs=first, verbose=verbose,
+                         class_weight=class_weights(y[tr]), shuffle=False)
+        with strategy.scope():
+            n_open = _set_backbone_trainable(model, FINE_TUNE_FRACTION)
+            model.compile(optimizer=keras.optimizers.Adam(learning_rate * FINE_TUNE_LR_FACTOR),
+                          loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        hist2 = model.fit(train_ds, validation_data=val_ds, initial_epoch=first, epochs=epochs,
+                          verbose=verbose, callbacks=callbacks, class_weight=class_weights(y[tr]),
+                          shuffle=False)
+        for k, v in hist2.history.items():
+            hist.history.setdefault(k, []).extend(v)
+        schedule = (f"{first} epoch(s) with the backbone frozen at lr {learning_rate:g}, then the "
+                    f"top {FINE_TUNE_FRACTION:.0%} of the backbone ({n_open} layers; BatchNorm "
+                    f"frozen) at lr {learning_rate * FINE_TUNE_LR_FACTOR:g}")
+    else:
+        hist = model.fit(train_ds, validation_data=val_ds, epochs=epochs, verbose=verbose,
+                         callbacks=callbacks, class_weight=class_weights(y[tr]), shuffle=False)
     train_s = time.time() - t1
     if ckpt.exists():
         ckpt.unlink()
@@ -131,7 +197,9 @@ def train_xray(data_dir: str | Path, out_dir: str | Path, *, epochs: int = 50, s
                      "early_stopping": f"val_loss, patience {patience}, best weights restored",
                      "augmentation": ("rotation, horizontal flip, zoom, shear; film nuisances: collimation "
                                           "borders (p = 0.7) and lead L/R markers (p = 0.5)") if augment else "none",
-                     "train_seconds": round(train_s, 1), "seed": seed,
+                     "train_seconds": round(train_s, 1), "seed": seed, "device": device,
+                     "weights": Path(weights).name if weights else None,
+                     "fine_tune_schedule": schedule,
                      "history": {k: [round(float(v), 4) for v in vs] for k, vs in hist.history.items()}},
         "metrics": {"data": "held-out test split of the training data set"
                             + (" (synthetic phantoms)" if synthetic else ""),
