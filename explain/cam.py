@@ -183,6 +183,17 @@ def _feature_model(linear_model, layer_name: str):
     return graph_model(linear_model, layer_name)
 
 
+def _feature_gradients(grad_model, x, target):
+    """(feature maps A, class score y_c, ∂y_c/∂A) in one forward and backward pass (traced
+    inside the callers' tf.functions)."""
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:
+        feats, logits = grad_model(x, training=False)
+        score = logits[:, target]
+    return feats, score, tape.gradient(score, feats)
+
+
 def _compiled_gradcam(linear_model, layer_name: str):
     """Grad-CAM as one tf.function: Σ_k mean(∂y_c/∂A_k) · A_k on the logits model."""
     import tensorflow as tf
@@ -191,10 +202,7 @@ def _compiled_gradcam(linear_model, layer_name: str):
 
     @tf.function(reduce_retracing=True)
     def gradcam(x, target):
-        with tf.GradientTape() as tape:
-            feats, logits = grad_model(x, training=False)
-            score = logits[:, target]
-        grads = tape.gradient(score, feats)
+        feats, _, grads = _feature_gradients(grad_model, x, target)
         weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)
         return tf.nn.relu(tf.reduce_sum(feats * weights, axis=-1))
 
@@ -209,10 +217,7 @@ def _compiled_gradcam_plus_plus(linear_model, layer_name: str):
 
     @tf.function(reduce_retracing=True)
     def gradcam_pp(x, target):
-        with tf.GradientTape() as tape:
-            feats, logits = grad_model(x, training=False)
-            score = logits[:, target]
-        grads = tape.gradient(score, feats)
+        feats, score, grads = _feature_gradients(grad_model, x, target)
         s = tf.reshape(tf.exp(score), [-1, 1, 1, 1])
         first = s * grads
         second = first * grads

@@ -111,10 +111,15 @@ def colorbar(width: int, left: str, right: str, *, colormap: str = DEFAULT_COLOR
 
 
 def explained_overlay(image: np.ndarray, heatmap, *, alpha: float = 0.45, muted: bool = False,
-                      contour: bool = True) -> np.ndarray:
+                      contour: bool = True, min_width: int = 512) -> np.ndarray:
     """The overlay a person sees: :func:`overlay_heatmap` of an
-    :class:`explain.cam.Heatmap` with its colour bar (the scale's words) underneath."""
+    :class:`explain.cam.Heatmap` with its colour bar (the scale's words) underneath. A small
+    film is enlarged to ``min_width`` first, so the words stay legible where it is shown."""
     rgb = overlay_heatmap(image, heatmap.values, alpha=alpha, muted=muted, contour=contour)
+    if rgb.shape[1] < min_width:
+        f = min_width / rgb.shape[1]
+        size = (min_width, max(1, round(rgb.shape[0] * f)))
+        rgb = np.asarray(Image.fromarray(rgb).resize(size, Image.BILINEAR))
     left, right = heatmap.legend
     return np.concatenate([rgb, colorbar(rgb.shape[1], left, right)], axis=0)
 

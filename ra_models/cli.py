@@ -80,7 +80,7 @@ def cmd_evaluate(a) -> int:
 
         m = evaluate_xray(a.model, a.data, a.report, cv=a.cv, seed=a.seed,
                           faithfulness=not a.no_faithfulness, nuisance=a.nuisance,
-                          update_card=a.update_card)
+                          update_card=a.update_card, progress=_progress)
     else:
         from .clinical.evaluate import evaluate_clinical
 

@@ -124,9 +124,12 @@ def test_explained_overlay_carries_a_colour_bar_with_words(rng):
 
     img = rng.random((300, 240)).astype(np.float32)
     hm = Heatmap(np.zeros((300, 240), np.float32), "gradcam", "fixed", 0.0)
-    out = explained_overlay(img, hm)
+    out = explained_overlay(img, hm, min_width=0)
     assert out.shape[1] == 240 and out.shape[0] > 300
     bar = out[300:]
+    # a small film is enlarged so that the words stay legible
+    big = explained_overlay(img, hm)
+    assert big.shape[1] == 512 and big.shape[0] > 640
     # the gradient runs dark -> bright (inferno) from left to right
     row = bar[bar.shape[0] // 4].astype(int).sum(axis=-1)
     assert row[10] < row[-10]

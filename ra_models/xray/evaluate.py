@@ -31,7 +31,7 @@ def _data_note(manifest) -> str:
 
 def evaluate_xray(model_dir, data_dir, report_dir, *, cv: int = 0, seed: int = 0,
                   faithfulness: bool = True, max_faithfulness: int = 60,
-                  nuisance: int = 0, update_card: bool = False) -> dict:
+                  nuisance: int = 0, update_card: bool = False, progress=None) -> dict:
     """Evaluate on a labelled folder; write only under ``report_dir``.
 
     The model folder (and so the card the apps show) changes only with ``update_card=True``
@@ -46,7 +46,8 @@ def evaluate_xray(model_dir, data_dir, report_dir, *, cv: int = 0, seed: int = 0
     report.mkdir(parents=True, exist_ok=True)
     pred = XrayPredictor.load(model_dir)
     ds = find_images(data_dir)
-    x = load_arrays(ds.files, size=pred.input_size)
+    x = load_arrays(ds.files, size=pred.input_size,
+                    progress=progress("reading films") if progress else None)
     y = ds.labels
     p_raw = np.concatenate([pred.raw_probabilities(x[i: i + 64]) for i in range(0, len(x), 64)])
     p = pred.calibrate(p_raw)

@@ -25,7 +25,7 @@ def export_xray(model_dir, out_dir, *, version: int = 1) -> Path:
     import keras
     import tensorflow as tf
 
-    from explain.cam import _linear_clone, references_from_card
+    from explain.cam import _feature_gradients, _linear_clone, references_from_card
 
     from ..keras_graph import graph_model
     from ..predictor import XrayPredictor
@@ -47,10 +47,7 @@ def export_xray(model_dir, out_dir, *, version: int = 1) -> Path:
         return {"probability_ra": calibrated(model(image, training=False)[:, 1])}
 
     def explain(image):
-        with tf.GradientTape() as tape:
-            feats, logits = grad_model(image, training=False)
-            score = logits[:, 1]
-        grads = tape.gradient(score, feats)
+        feats, _, grads = _feature_gradients(grad_model, image, 1)
         weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)
         cam = tf.nn.relu(tf.reduce_sum(feats * weights, axis=-1, keepdims=True))
         # centre-aligned bilinear upsampling, as the app does
