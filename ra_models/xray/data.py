@@ -89,7 +89,7 @@ def _marker_glyphs(size: int = 224) -> np.ndarray:
     return np.stack(out)
 
 
-def film_nuisances(x, seed, *, p_collimation: float = 0.7, p_marker: float = 0.5):
+def film_nuisances(x, seed, *, p_collimation: float = 0.85, p_marker: float = 0.5):
     """Random collimation borders and lead L/R markers on a (B, H, W, 1) batch (TensorFlow).
 
     Both occur on every real film whatever the diagnosis, so the model must not read them as

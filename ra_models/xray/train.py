@@ -196,7 +196,7 @@ def train_xray(data_dir: str | Path, out_dir: str | Path, *, epochs: int = 50, s
                      "max_epochs": epochs, "epochs_run": len(hist.history["loss"]),
                      "early_stopping": f"val_loss, patience {patience}, best weights restored",
                      "augmentation": ("rotation, horizontal flip, zoom, shear; film nuisances: collimation "
-                                          "borders (p = 0.7) and lead L/R markers (p = 0.5)") if augment else "none",
+                                          "borders (p = 0.85) and lead L/R markers (p = 0.5)") if augment else "none",
                      "train_seconds": round(train_s, 1), "seed": seed, "device": device,
                      "weights": Path(weights).name if weights else None,
                      "fine_tune_schedule": schedule,
