@@ -19,6 +19,7 @@ PAGES = [
     st.Page("app_pages/xray.py", title="X-ray", icon=":material/radiology:"),
     st.Page("app_pages/clinical.py", title="Clinical labs", icon=":material/labs:"),
     st.Page("app_pages/teaching.py", title="Teaching", icon=":material/school:"),
+    st.Page("app_pages/quiz.py", title="Class quiz", icon=":material/quiz:"),
     st.Page("app_pages/model_cards.py", title="Model cards & performance", icon=":material/monitoring:"),
     st.Page("app_pages/batch.py", title="Batch", icon=":material/table_view:"),
 ]

@@ -17,8 +17,8 @@ with st.sidebar:
     swelling = st.slider("Soft-tissue swelling", 0.0, 1.0, 0.4, 0.1, key="t_swelling")
     oa = st.slider("Osteoarthritis pattern (hard negative)", 0.0, 1.0, 0.0, 0.1, key="t_oa")
     seed = st.number_input("Seed (pose, film)", 0, 10_000, 3, key="t_seed")
-    quiz = st.toggle("Quiz mode", key="t_quiz",
-                     help="Hide the model's answer and the true signs until you have answered.")
+st.page_link("app_pages/quiz.py", label="Quiz a class on hidden films (session code, locked "
+             "answers, teacher view)", icon=":material/quiz:")
 
 
 @st.cache_data(max_entries=64, show_spinner="Rendering the phantom…")
@@ -47,22 +47,6 @@ args = (erosion, narrowing, osteopenia, swelling, oa, seed)
 spec, img, mask = phantom(*args)
 
 from explain.overlay import explained_overlay, mask_overlay  # noqa: E402
-
-answered = True
-if quiz:
-    qkey = f"quiz_answer_{args}"
-    st.image(img, caption="Is there an RA pattern on this film?", clamp=True, width=420)
-    choice = st.radio("Your answer", ["RA pattern", "No RA pattern"], index=None, key=qkey + "_r")
-    answered = st.button("Reveal", disabled=choice is None, key=qkey + "_b") or \
-        st.session_state.get(qkey, False)
-    if answered:
-        st.session_state[qkey] = True
-        truth = "RA pattern" if spec.label == "RA" else "No RA pattern"
-        (st.success if choice == truth else st.error)(
-            f"Generator truth: **{truth}** ({', '.join(spec.signs()) or 'no RA signs'}). "
-            f"You said: {choice}.")
-if not answered:
-    st.stop()
 
 res, heat, hit = model_view(*args, xray_model_dir())
 c1, c2, c3 = st.columns(3)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +29,7 @@ class Settings:
     clinical_model_dir: Path = DEFAULT_CLINICAL_DIR
     limits: IntakeLimits = field(default_factory=IntakeLimits)
     xray_models_root: Path | None = None  # a folder of X-ray model folders (model picker)
+    quiz_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "ra-quiz")
 
     def xray_model_choices(self) -> list[Path]:
         """The configured X-ray model first, then every other X-ray model folder (one with a
@@ -56,6 +58,8 @@ class Settings:
             xray_model_dir=Path(env.get("RA_XRAY_MODEL_DIR", DEFAULT_XRAY_DIR)),
             clinical_model_dir=Path(env.get("RA_CLINICAL_MODEL_DIR", DEFAULT_CLINICAL_DIR)),
             xray_models_root=Path(env["RA_XRAY_MODELS"]) if env.get("RA_XRAY_MODELS") else None,
+            quiz_dir=Path(env["RA_QUIZ_DIR"]) if env.get("RA_QUIZ_DIR")
+            else Path(tempfile.gettempdir()) / "ra-quiz",
             limits=IntakeLimits(
                 max_bytes=int(env.get("RA_MAX_UPLOAD_BYTES", lim.max_bytes)),
                 max_pixels=int(env.get("RA_MAX_PIXELS", lim.max_pixels)),

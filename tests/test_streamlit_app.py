@@ -136,17 +136,33 @@ def test_clinical_invalid_value_shows_error_and_no_stale_result(at):
     assert _badge(at) == mg_l == first
 
 
-def test_teaching_explorer_and_quiz(at):
+def test_teaching_explorer(at):
     at.switch_page("app_pages/teaching.py").run()
     assert not at.exception
     assert any(m.label == "Grad-CAM peak on a true sign?" for m in at.metric)
-    at.toggle(key="t_quiz").set_value(True).run()
-    assert not any(m.label == "Model P(RA)" for m in at.metric)  # hidden until answered
-    radio = [r for r in at.radio if r.label == "Your answer"][0]
-    radio.set_value("RA pattern").run()
-    [b for b in at.button if b.label == "Reveal"][0].click().run()
+
+
+def test_class_quiz_hides_then_locks_then_reveals(at, tmp_path, monkeypatch):
+    monkeypatch.setenv("RA_QUIZ_DIR", str(tmp_path))
+    at.switch_page("app_pages/quiz.py").run()
+    assert not at.exception and not at.image  # nothing before a session code
+    at.text_input(key="q_code").set_value("RHEUM-1").run()
+    at.text_input(key="q_name").set_value("ana").run()
+    assert len(at.image) == 1 and not at.sidebar.slider  # the film only; no controls that tell
+    assert not any("Truth" in x.value for x in [*at.success, *at.error])
+    radio = at.radio(key="q_answer_RHEUM-1_0")
+    radio.set_value("RA").run()
+    at.button(key="q_submit_0").click().run()
     assert not at.exception
-    assert any(m.label == "Model P(RA)" for m in at.metric)
+    assert any("Truth" in x.value and "(locked)" in x.value for x in [*at.success, *at.error])
+    assert at.radio(key="q_answer_RHEUM-1_0").disabled
+    assert len(at.image) == 3  # film, model heatmap, true signs
+    at.button(key="q_next_0").click().run()
+    assert any("Film 2 of 10" in str(p.proto) for p in at.get("progress"))
+    at.radio(key="q_role").set_value("teacher").run()
+    assert not at.exception
+    rows = at.dataframe[0].value
+    assert int(rows["answers"].iloc[0]) == 1
 
 
 def test_model_cards_page(at):
