@@ -6,7 +6,7 @@ import streamlit as st
 
 from ra_models import Settings
 from ra_models.quiz import ANSWERS, DIFFICULTIES, QuizStore, film_sequence, truth_answer
-from ui_common import disclaimer, get_cam_explainer, get_xray_predictor
+from ui_common import disclaimer, get_cam_explainer, get_xray_predictor, xray_model_dir
 
 N_FILMS = 10
 
@@ -28,6 +28,22 @@ def film_image(seed: int):
     spec = sample_spec(seed)
     img, mask = render(spec, 384)
     return img, mask, spec.signs()
+
+
+@st.cache_data(max_entries=256, show_spinner="Asking the model…")
+def reveal(seed: int, model_dir: str):
+    """The model's answer, heatmap overlay and the true-sign overlay for one film: the whole
+    class sees the same films, so each is computed once, not once per student."""
+    from explain.overlay import explained_overlay, mask_overlay
+
+    img, mask, _ = film_image(seed)
+    pred = get_xray_predictor()
+    _, x, _ = pred.prepare(img)
+    r = pred.result_from_input(x)
+    hm = get_cam_explainer().heatmap(x, img.shape, "gradcam")
+    overlay = explained_overlay(img, hm, alpha=0.6, muted=r.probability_ra < r.threshold)
+    caption = f"The model: {r.display_label}, P(RA) {r.display_probability}. {hm.caption}"
+    return r.probability_ra, caption, overlay, mask_overlay(img, mask)
 
 
 c1, c2, c3 = st.columns([2, 2, 1])
@@ -68,9 +84,7 @@ with right:
                       key=f"q_answer_{code}_{i}", disabled=locked is not None)
     if locked is None:
         if st.button("Submit (locks your answer)", disabled=choice is None, key=f"q_submit_{i}"):
-            pred = get_xray_predictor()
-            p = pred.predict(img).probability_ra
-            db.record(code, name, film, choice, model_p=p)
+            db.record(code, name, film, choice, model_p=reveal(film.seed, xray_model_dir())[0])
             st.rerun()
         st.stop()
     truth = truth_answer(film)
@@ -81,15 +95,7 @@ with right:
         st.session_state["q_index"] = i + 1
         st.rerun()
 
-from explain.overlay import explained_overlay, mask_overlay  # noqa: E402
-
-pred = get_xray_predictor()
-_, x, _ = pred.prepare(img)
-r = pred.result_from_input(x)
-hm = get_cam_explainer().heatmap(x, img.shape, "gradcam")
+_, caption, overlay, truth_overlay = reveal(film.seed, xray_model_dir())
 a, b = st.columns(2)
-a.image(explained_overlay(img, hm, alpha=0.6, muted=r.probability_ra < r.threshold),
-        caption=f"The model: {r.display_label}, P(RA) {r.display_probability}. {hm.caption}",
-        width="stretch")
-b.image(mask_overlay(img, mask), caption="True RA signs drawn by the generator (red)",
-        width="stretch")
+a.image(overlay, caption=caption, width="stretch")
+b.image(truth_overlay, caption="True RA signs drawn by the generator (red)", width="stretch")
