@@ -10,9 +10,9 @@ film's progress text). ``python -m bench.classroom [--students 1,5,10,20] [--fil
 from __future__ import annotations
 
 import argparse
-import re
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
