@@ -1,6 +1,7 @@
 """Run every benchmark and print its table (``make bench``)."""
 
 from bench import (
+    classroom,
     clinical_latency,
     flask_load,
     fuzz_http,
@@ -13,5 +14,5 @@ from bench import (
 
 if __name__ == "__main__":
     for mod in (phantoms, xray_latency, clinical_latency, ood_check, streamlit_rerun, flask_load,
-                fuzz_intake, fuzz_http):
+                fuzz_intake, fuzz_http, classroom):
         mod.main()
