@@ -43,10 +43,21 @@ def _skip_streamlit_keras_reset() -> None:
 _skip_streamlit_keras_reset()
 
 
+@st.cache_data(ttl=30, show_spinner=False)
+def _xray_model_choices(configured: str, root: str | None) -> list[str]:
+    """The model folders on offer; the folder scan runs at most every 30 s, not on every rerun
+    (a slider move asks for the model folder several times)."""
+    return [str(p) for p in Settings.from_env().xray_model_choices()]
+
+
+def xray_model_choices() -> list[str]:
+    s = Settings.from_env()
+    return _xray_model_choices(str(s.xray_model_dir), str(s.xray_models_root or ""))
+
+
 def xray_model_dir() -> str:
     """The X-ray model folder this session uses: the sidebar's choice, else the configured one."""
-    s = Settings.from_env()
-    choices = [str(p) for p in s.xray_model_choices()]
+    choices = xray_model_choices()
     picked = st.session_state.get("xray_model")
     return picked if picked in choices else choices[0]
 
@@ -102,7 +113,7 @@ def xray_model_picker() -> None:
     """A sidebar choice of X-ray model when ``RA_XRAY_MODELS`` offers more than one."""
     from pathlib import Path
 
-    choices = [str(p) for p in Settings.from_env().xray_model_choices()]
+    choices = xray_model_choices()
     if len(choices) > 1:
         st.selectbox("X-ray model", choices, key="xray_model", format_func=lambda p: Path(p).name,
                      help="The demo model and the models in RA_XRAY_MODELS. Every answer names "

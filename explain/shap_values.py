@@ -101,7 +101,7 @@ class LabExplainer:
 
         clean = validate_lab_values(values)
         x = self.predictor.transform([clean])
-        missing = _missing(self.predictor, [clean], x.shape)
+        missing = self.predictor.missing_mask([clean])
         sv, base, pred = self.explain_scaled(x, missing)
         raw = dict(clean)
         for n in self.feature_names:
@@ -124,10 +124,6 @@ class LabExplainer:
     def global_importance(self, frame) -> dict[str, float]:
         """Mean |SHAP| per feature over a data frame of patients."""
         x = self.predictor.transform(frame)
-        sv, _, _ = self.explain_scaled(x, _missing(self.predictor, frame, x.shape))
+        sv, _, _ = self.explain_scaled(x, self.predictor.missing_mask(frame))
         return {n: float(v) for n, v in zip(self.feature_names, np.abs(sv).mean(axis=0))}
 
-
-def _missing(predictor, rows, shape) -> np.ndarray:
-    mask = getattr(predictor, "missing_mask", None)
-    return mask(rows) if mask is not None else np.zeros(shape, bool)

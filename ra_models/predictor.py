@@ -88,24 +88,28 @@ def verify_listed_files(model_dir: Path, card: dict, required: tuple[str, ...] =
         model_card.verify_file(model_dir, name, expected)
 
 
-def _load_verified(model_dir: Path, verify: bool, required: tuple[str, ...] = ()):
-    import keras
-
+def _verified_card(model_dir: Path, verify: bool, required: tuple[str, ...] = ()):
+    """(card, model file path) once the file exists and every listed file matches its sha256."""
     card = model_card.load_card(model_dir)
     path = model_dir / card.get("file", "model.keras")
     if not path.exists():
         raise ModelNotFoundError(f"Model file '{model_card.shown_path(path)}' named by the model card is missing.")
     if verify:
         verify_listed_files(model_dir, card, required)
+    return card, path
+
+
+def _load_keras(path: Path):
+    import keras
+
     try:
-        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+        return keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as e:  # noqa: BLE001 - Keras raises many types; all mean "cannot serve"
         reason = str(e).split("\n")[0][:300]
         if "safe_mode" in reason or "lambda" in reason.lower():
             reason = ("it contains a Lambda layer or other code, which safe_mode refuses to "
                       "execute")
         raise ModelError(f"Model file '{model_card.shown_path(path)}' could not be loaded: {reason}.") from e
-    return card, model
 
 
 class XrayPredictor:
@@ -136,8 +140,8 @@ class XrayPredictor:
     def load(cls, model_dir: str | Path, *, verify: bool = True,
              limits: IntakeLimits | None = None) -> XrayPredictor:
         model_dir = Path(model_dir)
-        card, model = _load_verified(model_dir, verify)
-        self = cls(model, card, model_dir, limits)
+        card, path = _verified_card(model_dir, verify)
+        self = cls(_load_keras(path), card, model_dir, limits)
         self.warm_up()
         return self
 
@@ -285,22 +289,16 @@ class ClinicalPredictor:
         from .clinical.preprocessing import LabPreprocessor
 
         model_dir = Path(model_dir)
+        card, path = _verified_card(model_dir, verify, required=(PREPROCESSOR_FILE,))
         model = None
         if backend in ("auto", "numpy"):
-            card = model_card.load_card(model_dir)
-            path = model_dir / card.get("file", "model.keras")
-            if not path.exists():
-                raise ModelNotFoundError(f"Model file '{model_card.shown_path(path)}' named by the "
-                                         "model card is missing.")
-            if verify:
-                verify_listed_files(model_dir, card, (PREPROCESSOR_FILE,))
             try:
                 model = NumpyDense.from_keras_file(path)
             except UnsupportedForNumpy as e:
                 if backend == "numpy":
                     raise ModelError(f"'{model_card.shown_path(path)}' cannot run without Keras: {e}.") from e
         if model is None:
-            card, model = _load_verified(model_dir, verify, required=(PREPROCESSOR_FILE,))
+            model = _load_keras(path)
         pre_path = model_dir / PREPROCESSOR_FILE
         try:
             pre = LabPreprocessor.load(pre_path)
@@ -426,20 +424,18 @@ class ClinicalPredictor:
     def predict_request(self, fields: Mapping) -> ClinicalResult:
         """One request as a form or the API sends it: the six lab values plus the optional
         fields of :mod:`ra_models.clinical.workup` (CRP unit, prior, joints, activity, …)."""
+        from .clinical.loader import validate_lab_values
         from .clinical.workup import labs_in_canonical_units, parse_extras
 
+        # every bad field at once: the lab values' problems and the optional fields' problems
         problems = {}
         try:
             extras = parse_extras(fields)
         except InvalidLabValuesError as e:
             problems.update(e.problems)
-            extras = None
         try:
             labs = labs_in_canonical_units(fields)
-            if extras is None:
-                from .clinical.loader import validate_lab_values
-
-                validate_lab_values(labs)
+            validate_lab_values(labs)
         except InvalidLabValuesError as e:
             problems = {**e.problems, **problems}
         if problems:

@@ -24,6 +24,7 @@ import math
 from dataclasses import dataclass, field
 
 from ..errors import InvalidLabValuesError
+from .loader import bounded_number
 
 DAS28_BANDS = ((2.6, "remission", "<"), (3.2, "low", "≤"), (5.1, "moderate", "≤"))
 CDAI_BANDS = ((2.8, "remission", "≤"), (10.0, "low", "≤"), (22.0, "moderate", "≤"))
@@ -81,34 +82,6 @@ class DiseaseActivity:
         return {"scores": [s.to_dict() for s in self.scores], "missing": dict(self.missing)}
 
 
-def _count(v, field_name: str, problems: dict) -> int | None:
-    if v is None or v == "":
-        return None
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        problems[field_name] = f"{str(v)[:40]!r} is not a whole number 0–28"
-        return None
-    if not (0 <= f <= 28) or f != int(f):
-        problems[field_name] = f"{v!r} is not a whole number 0–28"
-        return None
-    return int(f)
-
-
-def _scale(v, field_name: str, hi: float, problems: dict, unit: str) -> float | None:
-    if v is None or v == "":
-        return None
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        problems[field_name] = f"{str(v)[:40]!r} is not a number 0–{hi:g} {unit}"
-        return None
-    if not math.isfinite(f) or not (0 <= f <= hi):
-        problems[field_name] = f"{v!r} is outside 0–{hi:g} {unit}"
-        return None
-    return f
-
-
 def disease_activity(*, esr: float | None = None, crp: float | None = None, tjc28=None,
                      sjc28=None, patient_global_mm=None, evaluator_global=None) -> DiseaseActivity | None:
     """Every score whose inputs are complete. ``crp`` in mg/L (converted to mg/dL for SDAI and
@@ -117,9 +90,10 @@ def disease_activity(*, esr: float | None = None, crp: float | None = None, tjc2
     if all(v in (None, "") for v in (tjc28, sjc28, patient_global_mm, evaluator_global)):
         return None
     problems: dict = {}
-    tjc, sjc = _count(tjc28, "tjc28", problems), _count(sjc28, "sjc28", problems)
-    ptga = _scale(patient_global_mm, "patient_global_mm", 100, problems, "mm")
-    ega = _scale(evaluator_global, "evaluator_global", 10, problems, "(0–10)")
+    tjc = bounded_number(tjc28, "tjc28", 0, 28, "joints", problems, whole=True)
+    sjc = bounded_number(sjc28, "sjc28", 0, 28, "joints", problems, whole=True)
+    ptga = bounded_number(patient_global_mm, "patient_global_mm", 0, 100, "mm", problems)
+    ega = bounded_number(evaluator_global, "evaluator_global", 0, 10, "", problems)
     if problems:
         raise InvalidLabValuesError(problems)
     have = {"TJC28": tjc is not None, "SJC28": sjc is not None, "patient global": ptga is not None,
@@ -132,12 +106,13 @@ def disease_activity(*, esr: float | None = None, crp: float | None = None, tjc2
             missing[name] = lack
         return not lack
 
-    if need("DAS28-ESR", "TJC28", "SJC28", "ESR", "patient global") and esr <= 0:
-        missing["DAS28-ESR"] = ["ESR above 0 mm/h"]
-    elif "DAS28-ESR" not in missing:
-        v = das28_esr(tjc, sjc, esr, ptga)
-        scores.append(Score("DAS28-ESR", v, band(v, DAS28_BANDS),
-                            "0.56√TJC + 0.28√SJC + 0.70 ln(ESR) + 0.014 PtGA(mm)"))
+    if need("DAS28-ESR", "TJC28", "SJC28", "ESR", "patient global"):
+        if esr <= 0:  # it takes ln(ESR)
+            missing["DAS28-ESR"] = ["ESR above 0 mm/h"]
+        else:
+            v = das28_esr(tjc, sjc, esr, ptga)
+            scores.append(Score("DAS28-ESR", v, band(v, DAS28_BANDS),
+                                "0.56√TJC + 0.28√SJC + 0.70 ln(ESR) + 0.014 PtGA(mm)"))
     if need("DAS28-CRP", "TJC28", "SJC28", "CRP", "patient global"):
         v = das28_crp(tjc, sjc, crp, ptga)
         scores.append(Score("DAS28-CRP", v, band(v, DAS28_BANDS),

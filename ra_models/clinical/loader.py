@@ -161,6 +161,20 @@ def echo(v, n: int = 40) -> str:
     return text if len(text) <= n else text[: n - 1] + "…'"
 
 
+
+def bounded_number(v, field: str, lo: float, hi: float, unit: str, problems: dict,
+                   whole: bool = False):
+    """An optional number in [lo, hi] (a whole one if ``whole``), parsed like a lab value;
+    None when empty. A bad value is recorded in ``problems[field]`` and gives None."""
+    if v is None or (isinstance(v, str) and not v.strip()):
+        return None
+    x = parse_number(v)
+    if x is None or not math.isfinite(x) or not (lo <= x <= hi) or (whole and x != int(x)):
+        kind = "a whole number" if whole else "a number"
+        problems[field] = f"{echo(v)} is not {kind} in {lo:g}–{hi:g}{(' ' + unit) if unit else ''}"
+        return None
+    return int(x) if whole else x
+
 def validate_lab_values(values: Mapping) -> dict:
     """Validate one patient's values (form or JSON). Returns a clean dict or raises
     :class:`InvalidLabValuesError` with one message per bad field.

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from ..errors import InvalidLabValuesError
 from .acr_eular import ULN
 from .joints import DAS28_JOINTS, check_joints
-from .loader import echo, parse_number
+from .loader import bounded_number, echo, parse_number
 
 CRP_UNITS = {"mg/L": 1.0, "mg/dL": 10.0}  # factor to mg/L
 _TRUE = {"yes", "true", "1", "y", "on"}
@@ -26,17 +26,6 @@ _FALSE = {"no", "false", "0", "n", "off"}
 
 def _empty(v) -> bool:
     return v is None or (isinstance(v, str) and not v.strip())
-
-
-def _number(v, field: str, lo: float, hi: float, unit: str, problems: dict, whole=False):
-    if _empty(v):
-        return None
-    x = parse_number(v) if not isinstance(v, bool) else None
-    if x is None or not math.isfinite(x) or not (lo <= x <= hi) or (whole and x != int(x)):
-        kind = "a whole number" if whole else "a number"
-        problems[field] = f"{echo(v)} is not {kind} in {lo:g}–{hi:g}{(' ' + unit) if unit else ''}"
-        return None
-    return int(x) if whole else x
 
 
 def _yes_no(v, field: str, problems: dict) -> bool | None:
@@ -79,10 +68,10 @@ def parse_extras(values: Mapping) -> dict:
     unit = crp_unit(values)
     prior = values.get("prior")
     if isinstance(prior, str) and prior.strip().endswith("%"):
-        p = _number(prior.strip()[:-1], "prior", 0.1, 99.9, "%", problems)
+        p = bounded_number(prior.strip()[:-1], "prior", 0.1, 99.9, "%", problems)
         prior = None if p is None else p / 100
     else:
-        prior = _number(prior, "prior", 0.001, 0.999, "(a probability, e.g. 0.3)", problems)
+        prior = bounded_number(prior, "prior", 0.001, 0.999, "(a probability, e.g. 0.3)", problems)
     acr: dict = {}
     joints = values.get("joints")
     try:
@@ -90,9 +79,9 @@ def parse_extras(values: Mapping) -> dict:
             acr["joints"] = check_joints(joints, "joints")
     except ValueError as e:
         problems["joints"] = str(e)
-    small = _number(values.get("small_joints"), "small_joints", 0, 40, "joints", problems, True)
-    large = _number(values.get("large_joints"), "large_joints", 0, 10, "joints", problems, True)
-    weeks = _number(values.get("symptom_weeks"), "symptom_weeks", 0, 5200, "weeks", problems)
+    small = bounded_number(values.get("small_joints"), "small_joints", 0, 40, "joints", problems, True)
+    large = bounded_number(values.get("large_joints"), "large_joints", 0, 10, "joints", problems, True)
+    weeks = bounded_number(values.get("symptom_weeks"), "symptom_weeks", 0, 5200, "weeks", problems)
     gate = _yes_no(values.get("entry_gate"), "entry_gate", problems)
     erosive = _yes_no(values.get("erosive"), "erosive", problems)
     if gate is not None:
@@ -106,7 +95,7 @@ def parse_extras(values: Mapping) -> dict:
     uln_kw = {}
     for key, hi, u in (("rf", 1000, "IU/mL"), ("anti_ccp", 1000, "U/mL"), ("crp", 500, unit),
                        ("esr", 150, "mm/h")):
-        v = _number(uln_in.get(key), f"uln.{key}", 0.01, hi, u, problems)
+        v = bounded_number(uln_in.get(key), f"uln.{key}", 0.01, hi, u, problems)
         if v is not None:
             uln_kw[key] = v * (CRP_UNITS[unit] if key == "crp" else 1.0)
     if uln_kw:
@@ -126,10 +115,10 @@ def parse_extras(values: Mapping) -> dict:
                 continue
             activity[key] = len(picked)
         elif not _empty(values.get(key)):
-            activity[key] = _number(values.get(key), key, 0, 28, "joints", problems, True)
-    activity["patient_global_mm"] = _number(values.get("patient_global_mm"), "patient_global_mm",
+            activity[key] = bounded_number(values.get(key), key, 0, 28, "joints", problems, True)
+    activity["patient_global_mm"] = bounded_number(values.get("patient_global_mm"), "patient_global_mm",
                                             0, 100, "mm", problems)
-    activity["evaluator_global"] = _number(values.get("evaluator_global"), "evaluator_global",
+    activity["evaluator_global"] = bounded_number(values.get("evaluator_global"), "evaluator_global",
                                            0, 10, "", problems)
     activity = {k: v for k, v in activity.items() if v is not None}
     if problems:

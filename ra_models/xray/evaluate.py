@@ -77,11 +77,14 @@ def evaluate_xray(model_dir, data_dir, report_dir, *, cv: int = 0, seed: int = 0
                     "n": int(k.sum()), "accuracy": float(correct.mean()),
                     "mean_p_ra": float(p[k].mean())}
     m["worst_misclassified"] = _gallery(ds, x, y, p, pred.threshold, report)
-    if faithfulness and manifest:
-        m["faithfulness"] = measure_faithfulness(pred, ds, x, y, manifest, seed=seed,
-                                                 limit=max_faithfulness)
     if faithfulness:
-        m["cam_reference"] = cam_reference(pred, x[y == 1], m["data"])
+        from explain.cam import CamExplainer
+
+        cams = CamExplainer(pred.model, pred.gradcam_layer)  # built once: it clones the model
+        if manifest:
+            m["faithfulness"] = measure_faithfulness(pred, ds, x, y, manifest, seed=seed,
+                                                     limit=max_faithfulness, cams=cams)
+        m["cam_reference"] = cam_reference(pred, x[y == 1], m["data"], cams=cams)
     if nuisance:
         m["nuisance_sensitivity"] = nuisance_sensitivity(pred, n_per_class=nuisance)
     (report / "metrics.json").write_text(json.dumps(m, indent=2, default=float))
@@ -101,12 +104,13 @@ def evaluate_xray(model_dir, data_dir, report_dir, *, cv: int = 0, seed: int = 0
 CAM_REFERENCE_PERCENTILE = 95
 
 
-def cam_reference(pred, x_ra: np.ndarray, data_note: str, *, limit: int = 200) -> dict:
+def cam_reference(pred, x_ra: np.ndarray, data_note: str, *, limit: int = 200,
+                  cams=None) -> dict:
     """The fixed heatmap scale per method: the 95th percentile of the raw map's peak over RA
     films (:mod:`explain.cam`). Stored in the card; the UIs divide by it and clip at 1."""
     from explain.cam import METHODS, CamExplainer
 
-    cams = CamExplainer(pred.model, pred.gradcam_layer)
+    cams = cams or CamExplainer(pred.model, pred.gradcam_layer)
     films = x_ra[:limit]
     out = {}
     for method in METHODS:
@@ -198,7 +202,7 @@ def _gallery(ds, x, y, p, threshold, report: Path, k: int = 8) -> list[dict]:
 
 
 def measure_faithfulness(pred, ds, x, y, manifest, *, seed: int = 0, limit: int = 60,
-                         tolerance_px: int = 3) -> dict:
+                         tolerance_px: int = 3, cams=None) -> dict:
     """Pointing game, energy in mask, deletion/insertion AUC and the randomisation check."""
     from explain.cam import METHODS, CamExplainer
     from explain.faithfulness import (
@@ -218,7 +222,7 @@ def measure_faithfulness(pred, ds, x, y, manifest, *, seed: int = 0, limit: int 
     ra = [i for i in np.flatnonzero(y == 1) if by_file.get(rels[i], {}).get("mask")]
     rng = np.random.default_rng(seed)
     pick = sorted(rng.choice(ra, size=min(limit, len(ra)), replace=False).tolist()) if ra else []
-    cams = CamExplainer(pred.model, pred.gradcam_layer)
+    cams = cams or CamExplainer(pred.model, pred.gradcam_layer)
     out: dict = {"data": "RA phantoms with ground-truth lesion masks (synthetic)",
                  "n_cases": len(pick), "tolerance_px": tolerance_px, "methods": {}}
     masks, sign_masks = {}, {}
