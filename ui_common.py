@@ -84,6 +84,17 @@ def get_cam_explainer():
     return _cam_explainer(xray_model_dir())
 
 
+@st.cache_resource(show_spinner="Loading the joint-level scorer…")
+def get_svh_scorer():
+    """The Sharp/van der Heijde scorer, or None when no scorer folder is installed."""
+    from ra_models.xray.scorer import ScorePredictor
+
+    folder = Settings.from_env().svh_model_dir
+    if not (folder / "model_card.json").is_file():
+        return None
+    return ScorePredictor.load(folder)
+
+
 @st.cache_resource(show_spinner="Loading the lab model…")
 def get_clinical_predictor():
     from ra_models.predictor import ClinicalPredictor

@@ -5,8 +5,21 @@ shows the class's answers in aggregate (SQLite file under RA_QUIZ_DIR)."""
 import streamlit as st
 
 from ra_models import Settings
-from ra_models.quiz import ANSWERS, DIFFICULTIES, QuizStore, film_sequence, truth_answer
-from ui_common import disclaimer, get_cam_explainer, get_xray_predictor, xray_model_dir
+from ra_models.quiz import (
+    ANSWERS,
+    DIFFICULTIES,
+    QuizStore,
+    film_sequence,
+    grade_agreement,
+    truth_answer,
+)
+from ui_common import (
+    disclaimer,
+    get_cam_explainer,
+    get_svh_scorer,
+    get_xray_predictor,
+    xray_model_dir,
+)
 
 N_FILMS = 10
 
@@ -22,28 +35,59 @@ def store(folder: str) -> QuizStore:
 
 
 @st.cache_data(max_entries=64, show_spinner="Drawing the film…")
-def film_image(seed: int):
-    from ra_models.synthetic.phantom import render, sample_spec
+def film_image(film):
+    from ra_models.quiz import film_spec
+    from ra_models.synthetic.film import render
 
-    spec = sample_spec(seed)
+    spec = film_spec(film)
     img, mask = render(spec, 384)
-    return img, mask, spec.signs()
+    return img, mask, spec.signs(), spec.svh()
 
 
-@st.cache_data(max_entries=256, show_spinner="Asking the model…")
-def reveal(seed: int, model_dir: str):
-    """The model's answer, heatmap overlay and the true-sign overlay for one film: the whole
-    class sees the same films, so each is computed once, not once per student."""
-    from explain.overlay import explained_overlay, mask_overlay
+@st.cache_data(max_entries=256, show_spinner="Asking the models…")
+def reveal(film, model_dir: str):
+    """The model's answer, heatmap overlay, the true signs by type and the joint scorer's grades
+    for one film: the whole class sees the same films, so each is computed once."""
+    from explain.overlay import explained_overlay, sign_overlay
+    from ra_models.preprocess import prepare_xray
+    from ra_models.synthetic.lesions import MASK_LABELS
+    from ra_models.xray.scorer import SCORER_INPUT
 
-    img, mask, _ = film_image(seed)
+    img, mask, _, _ = film_image(film)
     pred = get_xray_predictor()
     _, x, _ = pred.prepare(img)
     r = pred.result_from_input(x)
     hm = get_cam_explainer().heatmap(x, img.shape, "gradcam")
     overlay = explained_overlay(img, hm, alpha=0.6, muted=r.probability_ra < r.threshold)
     caption = f"The model: {r.display_label}, P(RA) {r.display_probability}. {hm.caption}"
-    return r.probability_ra, caption, overlay, mask_overlay(img, mask)
+    truth_rgb, legend = sign_overlay(img, mask, MASK_LABELS)
+    scorer = get_svh_scorer()
+    grades = None
+    if scorer is not None:
+        s = scorer.score_input(prepare_xray(img, SCORER_INPUT))
+        grades = {"erosion": s.erosion, "narrowing": s.narrowing}
+    return r.probability_ra, caption, overlay, truth_rgb, legend, grades
+
+
+def grading_grid(key: str, locked_grades: dict | None) -> dict:
+    """Two compact editable tables (erosion 0–5, narrowing 0–4) over the SvH areas."""
+    import pandas as pd
+
+    from ra_models.synthetic.svh import AREA_NAMES, EROSION_AREAS, JSN_AREAS
+
+    out = {}
+    cols = st.columns(2)
+    for col, kind, areas, top in ((cols[0], "erosion", EROSION_AREAS, 5),
+                                  (cols[1], "narrowing", JSN_AREAS, 4)):
+        before = (locked_grades or {}).get(kind, {})
+        df = pd.DataFrame({"area": [AREA_NAMES[a] for a in areas],
+                           "grade": [int(before.get(a, 0)) for a in areas]}).set_index("area")
+        edited = col.data_editor(
+            df, key=f"{key}_{kind}", disabled=locked_grades is not None, height=35 * len(areas) + 40,
+            column_config={"grade": st.column_config.NumberColumn(
+                f"{kind} (0–{top})", min_value=0, max_value=top, step=1, required=True)})
+        out[kind] = {a: int(v) for a, v in zip(areas, edited["grade"].fillna(0))}
+    return out
 
 
 c1, c2, c3 = st.columns([2, 2, 1])
@@ -62,11 +106,18 @@ if role == "teacher":
     if not summary:
         st.info("No answers yet.")
     else:
-        st.dataframe([{**r, "correct": f"{r['correct']:.0%}",
-                       "model P(RA)": "—" if r["model P(RA)"] is None else f"{r['model P(RA)']:.0%}"}
-                      for r in summary], hide_index=True)
-        st.dataframe([{**r, "correct": f"{r['correct']:.0%}"} for r in db.students(code)],
-                     hide_index=True)
+        def pct(v):
+            return "—" if v is None else f"{v:.0%}"
+
+        def kap(v):
+            return "—" if v is None else f"{v:.2f}"
+
+        st.dataframe([{**r, "correct": pct(r["correct"]), "model P(RA)": pct(r["model P(RA)"]),
+                       "mean κ": kap(r["mean κ"])} for r in summary], hide_index=True)
+        st.dataframe([{**r, "correct": pct(r["correct"]), "mean κ": kap(r["mean κ"])}
+                      for r in db.students(code)], hide_index=True)
+        st.caption("κ: quadratic weighted kappa of a student's joint grades against the truth "
+                   "(mean of erosion and narrowing), over the films they graded.")
     st.stop()
 
 name = st.text_input("Your name (as the teacher should see it)", key="q_name")
@@ -74,7 +125,7 @@ if not name.strip():
     st.stop()
 i = min(st.session_state.get("q_index", 0), N_FILMS - 1)
 film = films[i]
-img, mask, signs = film_image(film.seed)
+img, mask, signs, truth_svh = film_image(film)
 st.progress((i + 1) / N_FILMS, text=f"Film {i + 1} of {N_FILMS}")
 locked = db.answer_of(code, name, film.index)
 left, right = st.columns([3, 2])
@@ -82,20 +133,69 @@ left.image(img, caption=f"Film {i + 1}: is there an RA pattern?", clamp=True, wi
 with right:
     choice = st.radio("Your answer", ANSWERS, index=None if locked is None else ANSWERS.index(locked),
                       key=f"q_answer_{code}_{i}", disabled=locked is not None)
-    if locked is None:
-        if st.button("Submit (locks your answer)", disabled=choice is None, key=f"q_submit_{i}"):
-            db.record(code, name, film, choice, model_p=reveal(film.seed, xray_model_dir())[0])
-            st.rerun()
-        st.stop()
-    truth = truth_answer(film)
-    (st.success if locked == truth else st.error)(
-        f"Truth: **{truth}** ({film.subtype.replace('_', ' ')}; signs: "
-        f"{', '.join(signs) or 'none'}). You answered **{locked}** (locked).")
-    if st.button("Next film", disabled=i + 1 >= N_FILMS, key=f"q_next_{i}"):
-        st.session_state["q_index"] = i + 1
+    locked_grades = db.grades_of(code, name, film.index) if locked is not None else None
+    grade = st.toggle("Grade the joints too (Sharp/van der Heijde)", key=f"q_grade_{code}_{i}",
+                      value=locked_grades is not None, disabled=locked is not None)
+if grade:
+    with st.expander("Your grades per area (DIPs are not scored for RA)", expanded=locked is None):
+        grades = grading_grid(f"q_grid_{code}_{i}", locked_grades)
+if locked is None:
+    if right.button("Submit (locks your answer)", disabled=choice is None, key=f"q_submit_{i}"):
+        agreement = grade_agreement(truth_svh, grades) if grade else None
+        db.record(code, name, film, choice, model_p=reveal(film, xray_model_dir())[0],
+                  grades=grades if grade else None,
+                  kappa=agreement["kappa"] if agreement else None)
         st.rerun()
+    st.stop()
+truth = truth_answer(film)
+(right.success if locked == truth else right.error)(
+    f"Truth: **{truth}** ({film.subtype.replace('_', ' ')}; signs: "
+    f"{', '.join(s.replace('_', ' ') for s in signs) or 'none'}). You answered **{locked}** "
+    "(locked).")
+if right.button("Next film", disabled=i + 1 >= N_FILMS, key=f"q_next_{i}"):
+    st.session_state["q_index"] = i + 1
+    st.rerun()
 
-_, caption, overlay, truth_overlay = reveal(film.seed, xray_model_dir())
+_, caption, overlay, truth_rgb, legend, model_grades = reveal(film, xray_model_dir())
 a, b = st.columns(2)
 a.image(overlay, caption=caption, width="stretch")
-b.image(truth_overlay, caption="True RA signs drawn by the generator (red)", width="stretch")
+b.image(truth_rgb, caption="Every sign the generator drew, by type", width="stretch")
+b.markdown(legend)
+st.subheader("Joints: the truth, your grades and the scorer's")
+yours = grade_agreement(truth_svh, locked_grades) if locked_grades else None
+model = grade_agreement(truth_svh, model_grades) if model_grades else None
+k1, k2 = st.columns(2)
+k1.metric("Your weighted κ vs truth", "not graded" if yours is None else f"{yours['kappa']:.2f}",
+          help="Quadratic weighted kappa, mean of erosion (16 areas) and narrowing (15 areas)")
+k2.metric("Scorer's weighted κ vs truth", "no scorer" if model is None else f"{model['kappa']:.2f}")
+rows = (yours or grade_agreement(truth_svh, {}))["rows"]
+if model is not None:
+    for row, mrow in zip(rows, model["rows"]):
+        for kind in ("erosion", "narrowing"):
+            if f"{kind} truth" in row:
+                row[f"{kind} scorer"] = mrow[f"{kind} yours"]
+if yours is None:
+    for row in rows:
+        row.pop("erosion yours", None)
+        row.pop("narrowing yours", None)
+import pandas as pd  # noqa: E402
+
+table = pd.DataFrame(rows).set_index("area")
+
+
+def _style(df):
+    out = pd.DataFrame("", index=df.index, columns=df.columns)
+    for kind, colour in (("erosion", "#ff3c3c"), ("narrowing", "#ffa014")):
+        t = f"{kind} truth"
+        if t not in df:
+            continue
+        out.loc[df[t].fillna(0) > 0, t] = f"color: {colour}; font-weight: bold"
+        for who in (f"{kind} yours", f"{kind} scorer"):
+            if who in df:
+                out.loc[(df[who] != df[t]) & df[t].notna(), who] = "background-color: #553"
+    return out
+
+
+st.dataframe(table.style.apply(_style, axis=None), height=35 * len(table) + 40)
+st.caption("Truth in colour where a sign was drawn (red erosion, orange narrowing); a shaded "
+           "cell differs from the truth. '—' = not an SvH area for that sign.")

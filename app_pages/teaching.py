@@ -23,7 +23,8 @@ st.page_link("app_pages/quiz.py", label="Quiz a class on hidden films (session c
 
 @st.cache_data(max_entries=64, show_spinner="Rendering the phantom…")
 def phantom(erosion, narrowing, osteopenia, swelling, oa, seed):
-    from ra_models.synthetic.phantom import render, spec_from_controls
+    from ra_models.synthetic.cases import spec_from_controls
+    from ra_models.synthetic.film import render
 
     spec = spec_from_controls(int(seed), erosion=erosion, narrowing=narrowing,
                               osteopenia=osteopenia, swelling=swelling, oa=oa)
@@ -46,7 +47,8 @@ def model_view(erosion, narrowing, osteopenia, swelling, oa, seed, model_dir):
 args = (erosion, narrowing, osteopenia, swelling, oa, seed)
 spec, img, mask = phantom(*args)
 
-from explain.overlay import explained_overlay, mask_overlay  # noqa: E402
+from explain.overlay import explained_overlay, sign_overlay  # noqa: E402
+from ra_models.synthetic.lesions import MASK_LABELS  # noqa: E402
 
 res, heat, hit = model_view(*args, xray_model_dir())
 c1, c2, c3 = st.columns(3)
@@ -54,11 +56,13 @@ c1.metric("Model P(RA)", res.display_probability, help="calibrated")
 c2.metric("Model says", res.display_label)
 c3.metric("Grad-CAM peak on a true sign?",
           "—" if hit is None else ("yes" if hit else "no"),
-          help="Pointing game: is the hottest pixel within 5 px of a drawn RA sign?")
+          help="Pointing game: is the hottest pixel within 5 px of a drawn sign?")
 a, b, c = st.columns(3)
 a.image(img, caption="Phantom film", clamp=True, width="stretch")
 b.image(explained_overlay(img, heat, alpha=0.6, muted=res.probability_ra < res.threshold),
         caption=heat.caption, width="stretch")
-c.image(mask_overlay(img, mask), caption="True RA signs (red)", width="stretch")
+truth_rgb, legend = sign_overlay(img, mask, MASK_LABELS)
+c.image(truth_rgb, caption="Every sign drawn, by type", width="stretch")
+c.markdown(legend)
 st.caption(f"Truth: {spec.label} · subtype {spec.subtype} · signs: "
            f"{', '.join(spec.signs()) or 'none'}. Synthetic image; not a patient.")

@@ -14,6 +14,7 @@ from ui_common import (
     disclaimer,
     get_cam_explainer,
     get_ood_checker,
+    get_svh_scorer,
     get_xray_predictor,
     probability_badge,
     show_error,
@@ -35,6 +36,21 @@ def analyse(data: bytes, model_dir: str):
 def heatmap(data: bytes, method: str, scale: str, model_dir: str):
     a = analyse(data, model_dir)
     return get_cam_explainer().heatmap(a.model_input, a.image.shape, method, scale=scale)
+
+
+@st.cache_data(max_entries=32, show_spinner="Grading joints…")
+def joint_scores(data: bytes, model_dir: str):
+    """The SvH scorer's grades and its hand diagram for one film (None without a scorer)."""
+    from explain.overlay import svh_overlay
+    from ra_models.preprocess import prepare_xray
+    from ra_models.xray.scorer import SCORER_INPUT
+
+    scorer = get_svh_scorer()
+    if scorer is None:
+        return None
+    x = prepare_xray(analyse(data, model_dir).image, SCORER_INPUT)
+    res = scorer.score_input(x)
+    return res, svh_overlay(x[..., 0], res)
 
 
 samples = sorted(SAMPLES_DIR.glob("*.png"))
@@ -123,6 +139,29 @@ with details:
     st.caption(f"Calibrated P(RA) {r.display_probability} · operating threshold "
                f"{r.threshold:.0%} · model {r.model.name} v{r.model.version} "
                f"(sha256 {r.model.sha256[:12]}…)")
+
+    scored = joint_scores(data, xray_model_dir()) if a.assessable else None
+    if scored is not None:
+        import pandas as pd
+
+        res, diagram = scored
+        tot = res.totals
+        st.markdown(f"**Joint-level damage (Sharp/van der Heijde), teaching scorer** — erosion "
+                    f"{tot['erosion']}/80, narrowing {tot['narrowing']}/60, total "
+                    f"{tot['total']}/140")
+        d_col, t_col = st.columns([5, 4])
+        d_col.image(diagram, width="stretch",
+                    caption="E/N = erosion (0–5) / narrowing (0–4) grade, drawn where the "
+                            "scorer looked for each area; brighter = worse")
+        t_col.dataframe(pd.DataFrame(res.table()).drop(columns="code").set_index("area"),
+                        height=420)
+        ev = get_svh_scorer().card.get("evaluation") or get_svh_scorer().card.get("metrics", {})
+        if ev.get("total_rmse") is not None:
+            st.caption(f"On fresh synthetic phantoms: total-score RMSE {ev['total_rmse']:.1f}; "
+                       f"mean weighted κ per area: erosion {ev['erosion_mean_kappa']:.2f}, "
+                       f"narrowing {ev['narrowing_mean_kappa']:.2f}. Trained on phantoms only "
+                       "and never validated on real films: a teaching aid, not a score for a "
+                       "patient (Model cards page).")
 
 with st.expander("Carry your reading to the ACR/EULAR criteria"):
     st.caption("The model does not count erosions per joint. If *your* reading of this patient's "

@@ -54,7 +54,7 @@ def main(n_phantoms: int = 300, update_card: bool = False) -> str:
     from ra_models.analysis import analyse_xray
     from ra_models.ood import OODChecker
     from ra_models.predictor import XrayPredictor
-    from ra_models.synthetic.phantom import make_phantom
+    from ra_models.synthetic.generator import make_phantom
 
     s = Settings.from_env()
     pred = XrayPredictor.load(s.xray_model_dir)

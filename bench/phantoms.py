@@ -7,7 +7,7 @@ import time
 
 from bench.common import table
 from ra_models.synthetic.dataset import generate_dataset
-from ra_models.synthetic.phantom import make_phantom
+from ra_models.synthetic.generator import make_phantom
 
 
 def main(n_single: int = 200, n_set: int = 2000) -> str:

@@ -19,7 +19,7 @@ def main(model_dir: str | None = None, repeat: int = 50) -> str:
     from explain.overlay import explained_overlay, to_png
     from ra_models import Settings
     from ra_models.predictor import XrayPredictor
-    from ra_models.synthetic.phantom import make_phantom
+    from ra_models.synthetic.generator import make_phantom
 
     s = Settings.from_env()
     pred = XrayPredictor.load(model_dir or s.xray_model_dir)

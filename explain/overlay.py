@@ -144,3 +144,48 @@ def mask_overlay(image: np.ndarray, mask: np.ndarray, colour=(255, 60, 60), alph
     m = np.asarray(mask) > 0
     gray[m] = (1 - alpha) * gray[m] + alpha * np.array(colour, np.float32)
     return np.round(gray).astype(np.uint8)
+
+
+#: Mask colour per sign type (generator 2.0 labels) and the Streamlit text colour naming it.
+SIGN_COLOURS = {"erosion": ((255, 60, 60), "red"), "narrowing": ((255, 160, 20), "orange"),
+                "osteopenia": ((80, 150, 255), "blue"), "swelling": ((60, 200, 100), "green"),
+                "osteophyte": ((190, 110, 255), "violet"), "periostitis": ((255, 110, 220), "violet"),
+                "tophus": ((235, 235, 235), "gray"), "sclerosis": ((150, 150, 150), "gray")}
+
+
+def sign_overlay(image: np.ndarray, mask: np.ndarray, labels: dict, alpha: float = 0.5):
+    """Each sign type in its own colour (``labels``: sign -> mask value). Returns the RGB
+    image and the legend as markdown (the signs present, in their colours)."""
+    gray = np.repeat((np.clip(image, 0, 1) * 255)[..., None], 3, axis=2).astype(np.float32)
+    mask = np.asarray(mask)
+    legend = []
+    for sign, value in labels.items():
+        m = mask == value
+        if m.any():
+            colour, name = SIGN_COLOURS.get(sign, ((255, 60, 60), "red"))
+            gray[m] = (1 - alpha) * gray[m] + alpha * np.array(colour, np.float32)
+            legend.append(f":{name}[■ {sign.replace('_', ' ')}]")
+    return np.round(gray).astype(np.uint8), " · ".join(legend) or "no sign drawn"
+
+
+def svh_overlay(image: np.ndarray, result, size: int = 512) -> np.ndarray:
+    """The film with each SvH area the scorer graded marked where it looked: a ring coloured
+    by the worse of its erosion (E) and narrowing (N) grade, labelled "E/N"."""
+    from matplotlib import colormaps
+    from PIL import Image, ImageDraw, ImageFont
+
+    img = Image.fromarray(np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)).convert("RGB")
+    img = img.resize((size, int(size * img.height / img.width)), Image.BILINEAR)
+    d = ImageDraw.Draw(img)
+    font = ImageFont.load_default(size=max(size // 48, 9))
+    cmap = colormaps["plasma"]
+    for area, (x, y) in result.where.items():
+        e, n = result.erosion.get(area, 0), result.narrowing.get(area, 0)
+        worst = max(e / 5, n / 4)
+        colour = tuple(int(255 * c) for c in cmap(0.15 + 0.85 * worst)[:3])
+        px, py = x * img.width, y * img.height
+        r = size / 64
+        d.ellipse([px - r, py - r, px + r, py + r], outline=colour, width=2)
+        text = f"{e if area in result.erosion else '-'}/{n if area in result.narrowing else '-'}"
+        d.text((px + r + 1, py - r), text, fill=colour, font=font)
+    return np.asarray(img)

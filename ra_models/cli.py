@@ -1,6 +1,6 @@
 """Command line: ``python -m ra_models <command>``.
 
-Commands: phantoms, cohort, train {xray,clinical}, evaluate {xray,clinical},
+Commands: phantoms, cohort, train {xray,scorer,clinical}, evaluate {xray,scorer,clinical},
 compare {xray,clinical}, import xray, calibrate xray, export xray. Errors the user can fix are printed as one line (exit 2).
 """
 
@@ -10,6 +10,8 @@ import argparse
 import os
 import sys
 import time
+
+from .synthetic.generator import LATEST, VERSIONS
 
 
 def _progress(label: str):
@@ -31,17 +33,24 @@ def cmd_phantoms(a) -> int:
         for p in write_samples(a.samples):
             print(p)
         return 0
-    if a.contact_sheet:
-        p = contact_sheet(a.contact_sheet, seed=a.seed if a.seed is not None else 7)
-        print(f"contact sheet written to {p}")
+    if a.contact_sheet or a.lesion_sheet:
+        if a.contact_sheet:
+            p = contact_sheet(a.contact_sheet, seed=a.seed if a.seed is not None else 7,
+                              version=a.generator)
+            print(f"contact sheet written to {p}")
+        if a.lesion_sheet:
+            from .synthetic.sheets import lesion_sheet
+
+            print(f"lesion sheet written to {lesion_sheet(a.lesion_sheet)}")
         if not a.out:
             return 0
     if not a.out:
-        print("error: --out DIR is required (or --contact-sheet PATH)", file=sys.stderr)
+        print("error: --out DIR is required (or --contact-sheet/--lesion-sheet PATH)",
+              file=sys.stderr)
         return 2
     t = time.time()
     generate_dataset(a.out, a.n, a.seed if a.seed is not None else 0, size=a.size, fmt=a.format,
-                     ra_fraction=a.ra_fraction, workers=a.workers,
+                     ra_fraction=a.ra_fraction, workers=a.workers, version=a.generator,
                      progress=_progress("phantoms") if sys.stderr.isatty() else None)
     dt = time.time() - t
     print(f"{a.n} phantoms written to {a.out} in {dt:.1f}s ({a.n / dt:.1f}/s); manifest.csv beside them")
@@ -66,6 +75,15 @@ def cmd_train(a) -> int:
                    weights=a.weights, base_filters=a.base_filters, alpha=a.alpha,
                    max_train_seconds=a.max_minutes * 60 if a.max_minutes else None,
                    verbose=1 if sys.stdout.isatty() else 2)
+    elif a.kind == "scorer":
+        from .xray.scorer import train_scorer
+
+        if not a.data:
+            print("error: train scorer needs --data (a phantom folder from generator 2.0)",
+                  file=sys.stderr)
+            return 2
+        train_scorer(a.data, a.out, seed=a.seed, epochs=a.epochs, max_minutes=a.max_minutes,
+                     verbose=1 if sys.stdout.isatty() else 2)
     else:
         from .clinical.train import train_clinical
 
@@ -81,6 +99,11 @@ def cmd_evaluate(a) -> int:
         m = evaluate_xray(a.model, a.data, a.report, cv=a.cv, seed=a.seed,
                           faithfulness=not a.no_faithfulness, nuisance=a.nuisance,
                           update_card=a.update_card, progress=_progress)
+    elif a.kind == "scorer":
+        from .xray.scorer import evaluate_scorer, svh_markdown
+
+        m = evaluate_scorer(a.model, a.data, report=a.report, update_card=a.update_card)
+        print(svh_markdown(m))
     else:
         from .clinical.evaluate import evaluate_clinical
 
@@ -154,7 +177,11 @@ def build_parser() -> argparse.ArgumentParser:
     ph.add_argument("--format", choices=("png", "dicom"), default="png")
     ph.add_argument("--ra-fraction", type=float, default=0.5)
     ph.add_argument("--workers", type=int, default=None)
+    ph.add_argument("--generator", choices=VERSIONS, default=LATEST,
+                    help="generator version (older versions stay reproducible)")
     ph.add_argument("--contact-sheet", metavar="PATH", help="write a labelled 4×4 sheet PNG")
+    ph.add_argument("--lesion-sheet", metavar="PATH",
+                    help="write 1024-px crops of every lesion grade and differential (2.0)")
     ph.add_argument("--samples", metavar="DIR", help="write the labelled sample films shipped in assets/")
     ph.set_defaults(func=cmd_phantoms)
 
@@ -165,7 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
     co.set_defaults(func=cmd_cohort)
 
     tr = sub.add_parser("train", help="train a model")
-    tr.add_argument("kind", choices=("xray", "clinical"))
+    tr.add_argument("kind", choices=("xray", "scorer", "clinical"),
+                    help="scorer: the joint-level Sharp/van der Heijde damage scorer")
     tr.add_argument("--data", help="xray: folder with RA/ and Normal/; clinical: CSV "
                     "(default: a synthetic cohort)")
     tr.add_argument("--out", required=True)
@@ -211,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex.set_defaults(func=cmd_export)
 
     ev = sub.add_parser("evaluate", help="evaluate a model folder on data; write a report")
-    ev.add_argument("kind", choices=("xray", "clinical"))
+    ev.add_argument("kind", choices=("xray", "scorer", "clinical"))
     ev.add_argument("--model", required=True)
     ev.add_argument("--data", required=True)
     ev.add_argument("--report", required=True)
@@ -221,7 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--nuisance", type=int, default=0, metavar="N",
                     help="xray: nuisance-sensitivity table on N fresh Normal + N RA phantoms")
     ev.add_argument("--update-card", action="store_true",
-                    help="xray: also write the results into the model folder's card "
+                    help="xray, scorer: also write the results into the model folder's card "
                          "(otherwise only --report is written)")
     ev.set_defaults(func=cmd_evaluate)
 

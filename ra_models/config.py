@@ -13,6 +13,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ASSETS = PROJECT_ROOT / "assets"
 DEFAULT_XRAY_DIR = ASSETS / "models" / "xray"
 DEFAULT_CLINICAL_DIR = ASSETS / "models" / "clinical"
+DEFAULT_SVH_DIR = ASSETS / "models" / "svh"
 SAMPLES_DIR = ASSETS / "samples"
 REPORTS_DIR = ASSETS / "reports"
 
@@ -27,6 +28,7 @@ DISCLAIMER = (
 class Settings:
     xray_model_dir: Path = DEFAULT_XRAY_DIR
     clinical_model_dir: Path = DEFAULT_CLINICAL_DIR
+    svh_model_dir: Path = DEFAULT_SVH_DIR  # the joint-level damage scorer (optional)
     limits: IntakeLimits = field(default_factory=IntakeLimits)
     xray_models_root: Path | None = None  # a folder of X-ray model folders (model picker)
     quiz_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "ra-quiz")
@@ -57,6 +59,7 @@ class Settings:
         return cls(
             xray_model_dir=Path(env.get("RA_XRAY_MODEL_DIR", DEFAULT_XRAY_DIR)),
             clinical_model_dir=Path(env.get("RA_CLINICAL_MODEL_DIR", DEFAULT_CLINICAL_DIR)),
+            svh_model_dir=Path(env.get("RA_SVH_MODEL_DIR", DEFAULT_SVH_DIR)),
             xray_models_root=Path(env["RA_XRAY_MODELS"]) if env.get("RA_XRAY_MODELS") else None,
             quiz_dir=Path(env["RA_QUIZ_DIR"]) if env.get("RA_QUIZ_DIR")
             else Path(tempfile.gettempdir()) / "ra-quiz",

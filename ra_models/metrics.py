@@ -99,3 +99,4 @@ def threshold_table(y, p, thresholds=None) -> list[dict]:
             "npv": tn / (tn + fn) if tn + fn else float("nan"),
         })
     return rows
+

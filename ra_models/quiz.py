@@ -12,14 +12,18 @@ answers that lock, and a teacher's aggregate — stored in one small SQLite file
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-#: Difficulties a teacher can choose: generator subtypes (generator 1.x).
+import numpy as np
+
+#: Difficulties a teacher can choose: generator 2.0 subtypes.
 DIFFICULTIES = {"mixed": None, "early RA": "early_ra", "established RA": "established_ra",
-                "osteoarthritis": "oa", "healthy": "healthy"}
+                "osteoarthritis": "oa", "erosive OA": "erosive_oa",
+                "psoriatic arthritis": "psa", "gout": "gout", "healthy": "healthy"}
 ANSWERS = ("RA", "not RA")
 
 
@@ -29,6 +33,7 @@ class QuizFilm:
     seed: int
     label: str  # truth: "RA" or "Normal"
     subtype: str
+    forced: bool = False  # drawn at a chosen difficulty (its subtype forced), not "mixed"
 
 
 def _code_int(code: str) -> int:
@@ -37,22 +42,52 @@ def _code_int(code: str) -> int:
 
 def film_sequence(code: str, n: int = 10, difficulty: str = "mixed") -> list[QuizFilm]:
     """``n`` films for a session code; the same for every student and every process."""
-    from .synthetic.phantom import sample_spec
-
     if difficulty not in DIFFICULTIES:
         raise ValueError(f"difficulty must be one of {', '.join(DIFFICULTIES)}")
     want = DIFFICULTIES[difficulty]
     base = 2_000_000 + _code_int(code) % 1_000_000_000
-    films, k = [], 0
-    while len(films) < n:
-        seed = base + k
-        k += 1
-        spec = sample_spec(seed)
-        if want is None or spec.subtype == want:
-            films.append(QuizFilm(len(films), seed, spec.label, spec.subtype))
-        if k > 200 * n:
-            raise RuntimeError("could not draw films of that difficulty")
+    films = []
+    for k in range(n):
+        spec = film_spec(QuizFilm(k, base + k, "", want or "", want is not None))
+        films.append(QuizFilm(k, base + k, spec.label, spec.subtype, want is not None))
     return films
+
+
+def film_spec(film: QuizFilm):
+    """The generator 2.0 spec of a quiz film (its subtype forced when the teacher chose one)."""
+    from .synthetic.cases import SUBTYPES, sample_spec
+
+    forced = film.forced and film.subtype in SUBTYPES
+    return sample_spec(film.seed, subtype=film.subtype if forced else None)
+
+
+def grade_agreement(truth: dict, grades: dict) -> dict:
+    """How a reader's SvH grades agree with the truth on one film.
+
+    ``truth`` is ``spec.svh()``; ``grades`` has "erosion" and "narrowing" dicts (area -> grade,
+    missing = 0). Returns quadratic weighted kappa for erosion (16 areas), narrowing (15) and
+    their mean, the share of areas graded exactly, and a row per area.
+    """
+    from .synthetic.svh import AREA_NAMES, EROSION_AREAS, JSN_AREAS, weighted_kappa
+
+    te = [truth["erosion"][a] for a in EROSION_AREAS]
+    tj = [truth["narrowing"][a] for a in JSN_AREAS]
+    ye = [int(grades.get("erosion", {}).get(a, 0)) for a in EROSION_AREAS]
+    yj = [int(grades.get("narrowing", {}).get(a, 0)) for a in JSN_AREAS]
+    ke, kj = weighted_kappa(te, ye, 6), weighted_kappa(tj, yj, 5)
+    rows = []
+    for a in dict.fromkeys([*EROSION_AREAS, *JSN_AREAS]):
+        row = {"area": AREA_NAMES[a]}
+        if a in truth["erosion"]:
+            row.update({"erosion truth": truth["erosion"][a],
+                        "erosion yours": int(grades.get("erosion", {}).get(a, 0))})
+        if a in truth["narrowing"]:
+            row.update({"narrowing truth": truth["narrowing"][a],
+                        "narrowing yours": int(grades.get("narrowing", {}).get(a, 0))})
+        rows.append(row)
+    exact = (np.sum(np.equal(te, ye)) + np.sum(np.equal(tj, yj))) / (len(te) + len(tj))
+    return {"erosion_kappa": ke, "narrowing_kappa": kj, "kappa": (ke + kj) / 2,
+            "exact": float(exact), "rows": rows}
 
 
 def truth_answer(film: QuizFilm) -> str:
@@ -70,27 +105,40 @@ class QuizStore:
             db.execute("""CREATE TABLE IF NOT EXISTS answers (
                 code TEXT NOT NULL, student TEXT NOT NULL, film INTEGER NOT NULL,
                 seed INTEGER NOT NULL, answer TEXT NOT NULL, truth TEXT NOT NULL,
-                model_p REAL, at REAL NOT NULL,
+                model_p REAL, at REAL NOT NULL, grades TEXT, kappa REAL,
                 PRIMARY KEY (code, student, film))""")
+            cols = {r[1] for r in db.execute("PRAGMA table_info(answers)")}
+            for col, kind in (("grades", "TEXT"), ("kappa", "REAL")):  # stores from before
+                if col not in cols:
+                    db.execute(f"ALTER TABLE answers ADD COLUMN {col} {kind}")
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
 
     def record(self, code: str, student: str, film: QuizFilm, answer: str,
-               model_p: float | None = None) -> str:
-        """Store an answer; returns the answer on record (the first one: answers lock)."""
+               model_p: float | None = None, grades: dict | None = None,
+               kappa: float | None = None) -> str:
+        """Store an answer (and the joint grades with their kappa, if given); returns the answer
+        on record (the first one: answers lock)."""
         if answer not in ANSWERS:
             raise ValueError(f"answer must be one of {', '.join(ANSWERS)}")
         code, student = code.strip().lower(), student.strip()
         if not code or not student:
             raise ValueError("a session code and a name are needed")
         with self._connect() as db:
-            db.execute("INSERT OR IGNORE INTO answers VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            db.execute("INSERT OR IGNORE INTO answers (code, student, film, seed, answer, truth, "
+                       "model_p, at, grades, kappa) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (code, student, film.index, film.seed, answer, truth_answer(film),
-                        model_p, time.time()))
+                        model_p, time.time(), json.dumps(grades) if grades else None, kappa))
             row = db.execute("SELECT answer FROM answers WHERE code=? AND student=? AND film=?",
                              (code, student, film.index)).fetchone()
         return row[0]
+
+    def grades_of(self, code: str, student: str, film_index: int) -> dict | None:
+        with self._connect() as db:
+            row = db.execute("SELECT grades FROM answers WHERE code=? AND student=? AND film=?",
+                             (code.strip().lower(), student.strip(), film_index)).fetchone()
+        return json.loads(row[0]) if row and row[0] else None
 
     def answer_of(self, code: str, student: str, film_index: int) -> str | None:
         with self._connect() as db:
@@ -103,15 +151,18 @@ class QuizStore:
         with self._connect() as db:
             rows = db.execute(
                 """SELECT film, truth, COUNT(*), SUM(answer = 'RA'), AVG(answer = truth),
-                          AVG(model_p)
+                          AVG(model_p), AVG(kappa), COUNT(kappa)
                    FROM answers WHERE code=? GROUP BY film, truth ORDER BY film""",
                 (code.strip().lower(),)).fetchall()
         return [{"film": f + 1, "truth": t, "answers": n, "said RA": int(ra or 0),
-                 "correct": float(c), "model P(RA)": p} for f, t, n, ra, c, p in rows]
+                 "correct": float(c), "model P(RA)": p, "mean κ": k, "graded": g}
+                for f, t, n, ra, c, p, k, g in rows]
 
     def students(self, code: str) -> list[dict]:
         with self._connect() as db:
             rows = db.execute(
-                """SELECT student, COUNT(*), AVG(answer = truth) FROM answers WHERE code=?
-                   GROUP BY student ORDER BY student""", (code.strip().lower(),)).fetchall()
-        return [{"student": s, "answered": n, "correct": float(c)} for s, n, c in rows]
+                """SELECT student, COUNT(*), AVG(answer = truth), AVG(kappa) FROM answers
+                   WHERE code=? GROUP BY student ORDER BY student""",
+                (code.strip().lower(),)).fetchall()
+        return [{"student": s, "answered": n, "correct": float(c), "mean κ": k}
+                for s, n, c, k in rows]

@@ -27,7 +27,7 @@ def png_bytes(arr: np.ndarray, mode: str | None = None) -> bytes:
 @pytest.fixture(scope="session")
 def phantom_png() -> bytes:
     from ra_models.synthetic.dataset import to_uint8
-    from ra_models.synthetic.phantom import make_phantom
+    from ra_models.synthetic.generator import make_phantom
 
     img, _, _ = make_phantom(11, "RA", 256)
     return png_bytes(to_uint8(img))

@@ -248,7 +248,7 @@ def test_streamlit_model_picker_answers_with_the_chosen_model(tmp_path, monkeypa
 def test_export_for_tensorflow_serving_round_trips(tmp_path, tiny_xray_dir):
     from ra_models.cli import main
     from ra_models.preprocess import prepare_xray
-    from ra_models.synthetic.phantom import make_phantom
+    from ra_models.synthetic.generator import make_phantom
     from ra_models.xray.export import check_export
 
     assert main(["export", "xray", "--model", str(tiny_xray_dir), "--out", str(tmp_path / "exp")]) == 0

@@ -78,3 +78,11 @@ def test_xray_side_has_the_clinical_side_shape():
     for name in ("model", "data", "train", "evaluate"):
         assert (ROOT / "ra_models" / "xray" / f"{name}.py").is_file()
     assert not list((ROOT / "ra_models").glob("xray_*.py"))
+
+
+def test_generator_2_modules_are_each_readable_in_one_sitting():
+    """Issue 12 §1: anatomy, lesions, film/acquisition (and the cases) each < 400 lines."""
+    root = Path(__file__).resolve().parents[1] / "ra_models" / "synthetic"
+    for name in ("anatomy", "lesions", "film", "cases", "svh", "sheets", "generator"):
+        n = len((root / f"{name}.py").read_text().splitlines())
+        assert n < 400, (name, n)

@@ -66,3 +66,61 @@ def test_store_is_safe_under_concurrent_sessions(tmp_path):
         t.join()
     assert not errors
     assert all(r["answers"] == 20 for r in QuizStore(tmp_path).summary("busy"))
+
+
+def test_grading_joints_gives_weighted_kappa_against_the_truth(tmp_path):
+    from ra_models.quiz import film_spec, grade_agreement
+
+    film = film_sequence("svh-class", 1, "established RA")[0]
+    truth = film_spec(film).svh()
+    assert sum(truth["erosion"].values()) > 0  # established RA has graded erosions
+    perfect = grade_agreement(truth, {"erosion": truth["erosion"], "narrowing": truth["narrowing"]})
+    assert perfect["kappa"] == 1.0 and perfect["exact"] == 1.0
+    nothing = grade_agreement(truth, {})
+    assert nothing["kappa"] < 0.5 and nothing["exact"] < 1.0
+    off_by_one = grade_agreement(truth, {"erosion": {a: min(g + 1, 5) for a, g in truth["erosion"].items()},
+                                         "narrowing": truth["narrowing"]})
+    assert nothing["kappa"] < off_by_one["kappa"] < 1.0
+    row = next(r for r in perfect["rows"] if r["area"] == "2nd MCP")
+    assert row["erosion truth"] == truth["erosion"]["MCP2"] and "narrowing truth" in row
+    wrist = next(r for r in perfect["rows"] if r["area"] == "scaphoid")
+    assert "narrowing truth" not in wrist  # not a narrowing area in SvH
+
+    store = QuizStore(tmp_path)
+    grades = {"erosion": truth["erosion"], "narrowing": truth["narrowing"]}
+    store.record("svh-class", "ana", film, "RA", grades=grades, kappa=perfect["kappa"])
+    store.record("svh-class", "ana", film, "RA", grades={"erosion": {}}, kappa=0.0)  # locked
+    assert store.grades_of("svh-class", "ana", 0) == grades
+    store.record("svh-class", "ben", film, "RA")  # answered without grading
+    s = store.summary("svh-class")[0]
+    assert s["mean κ"] == 1.0 and s["graded"] == 1 and s["answers"] == 2
+    assert {r["student"]: r["mean κ"] for r in store.students("svh-class")} == {"ana": 1.0, "ben": None}
+
+
+def test_a_store_from_before_joint_grading_is_upgraded_in_place(tmp_path):
+    import sqlite3
+
+    db = sqlite3.connect(tmp_path / "quiz.sqlite")
+    db.execute("""CREATE TABLE answers (code TEXT NOT NULL, student TEXT NOT NULL,
+                  film INTEGER NOT NULL, seed INTEGER NOT NULL, answer TEXT NOT NULL,
+                  truth TEXT NOT NULL, model_p REAL, at REAL NOT NULL,
+                  PRIMARY KEY (code, student, film))""")
+    db.execute("INSERT INTO answers VALUES ('old', 'zoe', 0, 1, 'RA', 'RA', 0.9, 0)")
+    db.commit()
+    db.close()
+    store = QuizStore(tmp_path)
+    assert store.answer_of("old", "zoe", 0) == "RA" and store.grades_of("old", "zoe", 0) is None
+    film = film_sequence("old", 2)[1]
+    store.record("old", "zoe", film, "RA", grades={"erosion": {"MCP2": 1}}, kappa=0.5)
+    assert store.students("old")[0]["mean κ"] == 0.5
+
+
+def test_every_difficulty_gives_films_of_its_subtype_and_mixed_is_stable():
+    from ra_models.quiz import DIFFICULTIES, film_spec
+
+    for name, subtype in DIFFICULTIES.items():
+        films = film_sequence("diff", 3, name)
+        if subtype:
+            assert {f.subtype for f in films} == {subtype}, name
+        for f in films:  # the spec rebuilt from a stored film is the one the class saw
+            assert film_spec(f).subtype == f.subtype

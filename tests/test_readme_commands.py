@@ -39,7 +39,8 @@ def _toy(cmd: str, tmp: Path, data: Path, csv: Path, user_model: Path,
     for i, a in enumerate(out[:-1]):
         if a == "--n":
             out[i + 1] = "40" if out[0] == "phantoms" else "400"
-        if a in ("--out", "--report", "--model", "--contact-sheet") and not Path(out[i + 1]).is_absolute():
+        if a in ("--out", "--report", "--model", "--contact-sheet", "--lesion-sheet") and \
+                not Path(out[i + 1]).is_absolute():
             out[i + 1] = str(tmp / out[i + 1])
         if a == "--data" and out[i + 1].startswith("data/"):
             out[i + 1] = str(data)
@@ -49,6 +50,8 @@ def _toy(cmd: str, tmp: Path, data: Path, csv: Path, user_model: Path,
         out += ["--epochs", "1", "--base-filters", "4"]
         if "mobilenetv2" in out:
             out += ["--alpha", "0.35"]
+    if out[:2] == ["train", "scorer"]:
+        out += ["--epochs", "1"]
     if out[:2] == ["train", "clinical"]:
         out += ["--epochs", "2", "--n", "600"]
     if out[:2] == ["compare", "xray"]:
@@ -60,7 +63,8 @@ def _toy(cmd: str, tmp: Path, data: Path, csv: Path, user_model: Path,
 
 def test_readme_documents_every_subcommand():
     cmds = readme_commands()
-    for sub in ("phantoms", "cohort", "train xray", "train clinical", "evaluate xray",
+    for sub in ("phantoms", "cohort", "train xray", "train scorer", "evaluate scorer",
+                "train clinical", "evaluate xray",
                 "evaluate clinical", "compare xray", "compare clinical", "import xray",
                 "calibrate xray", "export xray"):
         assert any(c.startswith(f"python -m ra_models {sub}") for c in cmds), sub
@@ -97,7 +101,8 @@ def test_every_readme_command_runs(tmp_path, monkeypatch):
             # a README example that evaluates a model folder named elsewhere: use the one
             # the README's own train command made
             kind = argv[1]
-            made = tmp_path / ("models/mine" if kind == "xray" else "models/labs")
+            made = tmp_path / {"xray": "models/mine", "scorer": "models/svh",
+                               "clinical": "models/labs"}[kind]
             argv[argv.index("--model") + 1] = str(made)
         assert main(argv) == 0, f"README command failed: {cmd}\n(run as: {' '.join(argv)})"
         ran.append(cmd)

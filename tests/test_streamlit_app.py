@@ -165,6 +165,30 @@ def test_class_quiz_hides_then_locks_then_reveals(at, tmp_path, monkeypatch):
     assert int(rows["answers"].iloc[0]) == 1
 
 
+def test_class_quiz_grades_joints_and_shows_agreement(at, tmp_path, monkeypatch):
+    monkeypatch.setenv("RA_QUIZ_DIR", str(tmp_path))
+    at.switch_page("app_pages/quiz.py").run()
+    at.text_input(key="q_code").set_value("SVH-1").run()
+    at.selectbox(key="q_difficulty").set_value("established RA").run()
+    at.text_input(key="q_name").set_value("ben").run()
+    at.toggle(key="q_grade_SVH-1_0").set_value(True).run()
+    assert not at.exception
+    grids = at.dataframe
+    assert len(grids) == 2  # erosion (16 areas) and narrowing (15 areas) grading tables
+    at.radio(key="q_answer_SVH-1_0").set_value("RA").run()
+    at.button(key="q_submit_0").click().run()
+    assert not at.exception
+    mine = next(m for m in at.metric if m.label == "Your weighted κ vs truth")
+    assert mine.value not in ("not graded", "")
+    float(mine.value)  # a number: all-zero grades against established RA's damage
+    assert any(m.label == "Scorer's weighted κ vs truth" for m in at.metric)
+    assert at.toggle(key="q_grade_SVH-1_0").disabled  # grades lock with the answer
+    legend = " ".join(m.value for m in at.markdown)
+    assert "erosion" in legend  # the truth overlay's legend names the sign types drawn
+    at.radio(key="q_role").set_value("teacher").run()
+    assert "mean κ" in at.dataframe[0].value.columns
+
+
 def test_model_cards_page(at):
     at.switch_page("app_pages/model_cards.py").run()
     assert not at.exception

@@ -10,22 +10,26 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .phantom import (
-    EROSION_JOINTS,
-    GENERATOR_VERSION,
-    NARROWING_JOINTS,
-    PhantomSpec,
-    render,
-    sample_spec,
-)
+from . import generator
+from .svh import EROSION_AREAS, JSN_AREAS
 
 MANIFEST_NAME = "manifest.csv"
-MANIFEST_FIELDS = (
-    ["file", "label", "subtype", "severity", "side", "age", "sex", "seed", "dataset_seed",
-     "generator_version", "signs", "mask"]
-    + [f"ero_{j}" for j in EROSION_JOINTS]
-    + [f"jsn_{j}" for j in NARROWING_JOINTS]
-)
+_COMMON = ["file", "label", "subtype", "severity", "side", "age", "sex", "seed", "dataset_seed",
+           "generator_version", "signs", "mask"]
+
+
+def manifest_fields(version: str = generator.LATEST) -> list[str]:
+    """Manifest columns: per-joint grades; from 2.0 also the per-hand SvH totals and each SvH
+    area's landmark (``lm_<area>`` = "x;y" as fractions of the image width and height)."""
+    g = generator.get(version)
+    cols = _COMMON + [f"ero_{j}" for j in g.erosion_joints] + [f"jsn_{j}" for j in g.narrowing_joints]
+    if version != "1.1.0":
+        cols += ["svh_erosion", "svh_jsn", "svh_total"]
+        cols += [f"lm_{a}" for a in dict.fromkeys([*EROSION_AREAS, *JSN_AREAS])]
+    return cols
+
+
+MANIFEST_FIELDS = manifest_fields()
 
 
 def item_seed(dataset_seed: int, index: int) -> int:
@@ -79,27 +83,38 @@ def write_dicom(path, img: np.ndarray, *, monochrome1: bool = False,
     ds.save_as(path, enforce_file_format=True)
 
 
-def _manifest_row(spec: PhantomSpec, rel: str, mask_rel: str, dataset_seed: int) -> dict:
+def _manifest_row(spec, rel: str, mask_rel: str, dataset_seed: int, meta: dict | None) -> dict:
+    g = generator.for_spec(spec)
     row = {
         "file": rel, "label": spec.label, "subtype": spec.subtype,
         "severity": f"{spec.severity:.4f}", "side": spec.side, "age": f"{spec.age:.1f}",
         "sex": spec.sex, "seed": spec.seed, "dataset_seed": dataset_seed,
-        "generator_version": GENERATOR_VERSION, "signs": ";".join(spec.signs()), "mask": mask_rel,
+        "generator_version": g.version, "signs": ";".join(spec.signs()), "mask": mask_rel,
     }
-    for j in EROSION_JOINTS:
+    for j in g.erosion_joints:
         row[f"ero_{j}"] = int(spec.erosion.get(j, 0))
-    for j in NARROWING_JOINTS:
+    for j in g.narrowing_joints:
         row[f"jsn_{j}"] = int(spec.narrowing.get(j, 0))
+    if meta is not None:
+        tot = spec.svh()["totals"]
+        row.update(svh_erosion=tot["erosion"], svh_jsn=tot["narrowing"], svh_total=tot["total"])
+        for area, (x, y) in meta["landmarks"].items():
+            row[f"lm_{area}"] = f"{x:.4f};{y:.4f}"
     return row
 
 
 def _write_items(args) -> list[dict]:
-    out, indices, labels, seed, size, fmt = args
+    out, indices, labels, seed, size, fmt, version = args
     out = Path(out)
+    gen = generator.get(version)
     rows = []
     for i, label in zip(indices, labels):
-        spec = sample_spec(item_seed(seed, i), label)
-        img, mask = render(spec, size)
+        spec = gen.sample_spec(item_seed(seed, i), label)
+        meta = None
+        if version == "1.1.0":
+            img, mask = gen.render(spec, size)
+        else:
+            img, mask, meta = gen.render(spec, size, meta=True)
         stem = f"phantom_{seed}_{i:05d}"
         ext = ".dcm" if fmt == "dicom" else ".png"
         rel = f"{label}/{stem}{ext}"
@@ -109,17 +124,19 @@ def _write_items(args) -> list[dict]:
             Image.fromarray(to_uint8(img)).save(out / rel, optimize=False, compress_level=1)
         mask_rel = f"masks/{stem}_mask.png"
         Image.fromarray(mask).save(out / mask_rel, compress_level=1)
-        rows.append(_manifest_row(spec, rel, mask_rel, seed))
+        rows.append(_manifest_row(spec, rel, mask_rel, seed, meta))
     return rows
 
 
 def generate_dataset(out: str | os.PathLike, n: int, seed: int, *, size: int = 256,
                      fmt: str = "png", ra_fraction: float = 0.5, workers: int | None = None,
-                     progress=None) -> Path:
+                     progress=None, version: str = generator.LATEST) -> Path:
     """Generate ``n`` phantoms under ``out`` (``RA/``, ``Normal/``, ``masks/``, ``manifest.csv``).
 
-    The same (n, seed, size, fmt, ra_fraction) gives the same bytes, whatever ``workers`` is.
+    The same (n, seed, size, fmt, ra_fraction, version) gives the same bytes, whatever
+    ``workers`` is.
     """
+    generator.get(version)  # an unknown version fails before anything is written
     if fmt not in ("png", "dicom"):
         raise ValueError(f"format must be 'png' or 'dicom', not {fmt!r}")
     out = Path(out)
@@ -128,8 +145,8 @@ def generate_dataset(out: str | os.PathLike, n: int, seed: int, *, size: int = 2
     labels = dataset_labels(n, seed, ra_fraction)
     workers = workers or (min(os.cpu_count() or 1, 4) if n >= 200 else 1)
     chunk = 50
-    jobs = [(str(out), list(range(a, min(a + chunk, n))), labels[a: a + chunk], seed, size, fmt)
-            for a in range(0, n, chunk)]
+    jobs = [(str(out), list(range(a, min(a + chunk, n))), labels[a: a + chunk], seed, size, fmt,
+             version) for a in range(0, n, chunk)]
     rows: list[dict] = []
     if workers > 1:
         with ProcessPoolExecutor(workers) as pool:
@@ -143,7 +160,7 @@ def generate_dataset(out: str | os.PathLike, n: int, seed: int, *, size: int = 2
             if progress:
                 progress(len(rows), n)
     with open(out / MANIFEST_NAME, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=MANIFEST_FIELDS)
+        w = csv.DictWriter(fh, fieldnames=manifest_fields(version))
         w.writeheader()
         w.writerows(rows)
     return out
@@ -157,21 +174,23 @@ def read_manifest(data_dir: str | os.PathLike) -> list[dict] | None:
         return list(csv.DictReader(fh))
 
 
-def contact_sheet(path: str | os.PathLike, seed: int = 7, *, size: int = 384, grid: int = 4) -> Path:
+def contact_sheet(path: str | os.PathLike, seed: int = 7, *, size: int = 384, grid: int = 4,
+                  version: str = generator.LATEST) -> Path:
     """A labelled grid of phantoms (RA and Normal mixed) for the README and teaching."""
     from PIL import ImageDraw, ImageFont
 
+    gen = generator.get(version)
     labels = dataset_labels(grid * grid, seed)
     tiles = []
     for i, label in enumerate(labels):
-        spec = sample_spec(item_seed(seed, i), label)
-        img, _ = render(spec, size)
+        spec = gen.sample_spec(item_seed(seed, i), label)
+        img, _ = gen.render(spec, size)
         tile = Image.fromarray(to_uint8(img)).convert("RGB")
         d = ImageDraw.Draw(tile)
         font = ImageFont.load_default(size=max(size // 22, 10))
-        text = {"healthy": "Normal · healthy", "oa": "Normal · OA pattern",
-                "early_ra": f"RA · early (sev {spec.severity:.2f})",
-                "established_ra": f"RA · established (sev {spec.severity:.2f})"}[spec.subtype]
+        name = gen.SUBTYPE_NAMES[spec.subtype]
+        text = (f"RA · {name} (sev {spec.severity:.2f})" if spec.label == "RA"
+                else f"Not RA · {name}")
         colour = (255, 120, 90) if spec.label == "RA" else (120, 200, 255)
         d.rectangle([0, size - size // 13, size, size], fill=(0, 0, 0))
         d.text((6, size - size // 14), text, fill=colour, font=font)
@@ -188,23 +207,25 @@ def contact_sheet(path: str | os.PathLike, seed: int = 7, *, size: int = 384, gr
 #: The shipped samples: (file stem, label, subtype wanted), drawn from seed 2026 onwards.
 SAMPLE_SET = (("ra-established", "RA", "established_ra"), ("ra-early", "RA", "early_ra"),
               ("ra-late", "RA", "established_ra"), ("normal-healthy", "Normal", "healthy"),
-              ("normal-osteoarthritis", "Normal", "oa"), ("normal-older", "Normal", "healthy"))
+              ("normal-osteoarthritis", "Normal", "oa"), ("normal-older", "Normal", "healthy"),
+              ("normal-psoriatic", "Normal", "psa"), ("normal-gout", "Normal", "gout"))
 
 
 def write_samples(out: str | os.PathLike, *, seed: int = 2026, size: int = 256) -> list[Path]:
     """A handful of labelled phantoms for the apps' sample pickers (plus one DICOM)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    gen = generator.get(generator.LATEST)
     paths, s = [], seed
     for stem, label, subtype in SAMPLE_SET:
         while True:
-            spec = sample_spec(s, label)
+            spec = gen.sample_spec(s, label)
             s += 1
             late_ok = stem != "ra-late" or spec.severity > 0.75
             older_ok = stem != "normal-older" or spec.age > 70
             if spec.subtype == subtype and late_ok and older_ok:
                 break
-        img, _ = render(spec, size)
+        img, _ = gen.render(spec, size)
         p = out / f"{stem}.png"
         Image.fromarray(to_uint8(img)).save(p, optimize=True)
         paths.append(p)

@@ -22,7 +22,8 @@ from ..synthetic.dataset import read_manifest
 from .data import find_images, load_arrays
 
 SUBTYPE_NAMES = {"early_ra": "early RA", "established_ra": "established RA",
-                 "healthy": "healthy", "oa": "OA hard negatives"}
+                 "healthy": "healthy", "oa": "OA hard negatives", "erosive_oa": "erosive OA",
+                 "psa": "psoriatic arthritis", "gout": "gout"}
 
 
 def _data_note(manifest) -> str:
@@ -69,7 +70,7 @@ def evaluate_xray(model_dir, data_dir, report_dir, *, cv: int = 0, seed: int = 0
         by_file = {r["file"]: r for r in manifest}
         sub = np.array([by_file.get(r, {}).get("subtype", "unknown") for r in rels])
         m["by_subtype"] = {}
-        for s in ("early_ra", "established_ra", "healthy", "oa"):
+        for s in SUBTYPE_NAMES:
             k = sub == s
             if k.any():
                 correct = ((p[k] >= pred.threshold).astype(int) == y[k])
@@ -130,8 +131,9 @@ NUISANCE_GOALS = {"collimation": 0.10, "marker": 0.10}
 
 
 def _nuisance_variant(spec, name: str, rng: np.random.Generator):
-    from ..synthetic.phantom import with_changes
+    from ..synthetic.generator import for_spec
 
+    with_changes = for_spec(spec).with_changes
     if name == "collimation":
         return with_changes(spec, collimation=tuple(float(v) for v in rng.uniform(0.02, 0.07, 4)))
     if name == "marker":
@@ -150,7 +152,10 @@ def nuisance_sensitivity(pred, *, n_per_class: int = 60, seed: int = 900_000,
     """|ΔP(RA)| when one film nuisance is added to an otherwise clean phantom (same seed, same
     anatomy, same noise), per nuisance and class; label flips counted at the threshold."""
     from ..preprocess import prepare_xray
-    from ..synthetic.phantom import render, sample_spec, with_changes
+    from ..synthetic.generator import get
+
+    gen = get()
+    render, sample_spec, with_changes = gen.render, gen.sample_spec, gen.with_changes
 
     rows: dict = {n: {"Normal": [], "RA": []} for n in NUISANCES}
     flips: dict = {n: {"Normal": 0, "RA": 0} for n in NUISANCES}
@@ -215,7 +220,12 @@ def measure_faithfulness(pred, ds, x, y, manifest, *, seed: int = 0, limit: int 
     )
 
     from ..preprocess import prepare_xray
-    from ..synthetic.phantom import MASK_LABELS
+    from ..synthetic import generator
+
+    versions = {r.get("generator_version", "1.1.0") for r in manifest}
+    gen = generator.get(max(versions))
+    # the RA signs only: faithfulness is asked on RA films
+    MASK_LABELS = {s: v for s, v in gen.MASK_LABELS.items() if s in gen.RA_SIGNS}
 
     by_file = {r["file"]: r for r in manifest}
     rels = ds.relpaths()

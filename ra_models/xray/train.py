@@ -37,12 +37,12 @@ def data_provenance(data_dir: Path, ds) -> dict:
     if manifest:
         seeds = sorted({int(r["dataset_seed"]) for r in manifest})
         versions = sorted({r["generator_version"] for r in manifest})
-        return {"source": "synthetic phantoms", "generator": "ra_models.synthetic.phantom",
+        return {"source": "synthetic phantoms", "generator": "ra_models.synthetic.generator",
                 "generator_version": ",".join(versions), "dataset_seed": seeds,
                 "n_images": len(ds.files), "n_ra": int(ds.labels.sum()),
                 "n_normal": int((ds.labels == 0).sum()),
                 "recreate": f"python -m ra_models phantoms --out DIR --n {len(manifest)} "
-                            f"--seed {seeds[0]}"}
+                            f"--seed {seeds[0]} --generator {versions[-1]}"}
     return {"source": "user data", "folder": str(data_dir), "n_images": len(ds.files),
             "n_ra": int(ds.labels.sum()), "n_normal": int((ds.labels == 0).sum()),
             "sha256_of_file_list": ds.fingerprint()}
@@ -175,9 +175,10 @@ def train_xray(data_dir: str | Path, out_dir: str | Path, *, epochs: int = 50, s
     synthetic = provenance["source"] == "synthetic phantoms"
     card = {
         "name": "ra-xray-cnn" if arch == "paper" else f"ra-xray-{arch}",
-        "version": "1.1.0",
+        "version": "2.0.0",
         "kind": "xray",
-        "task": "RA vs not-RA (Normal = healthy or osteoarthritis) from a PA hand radiograph",
+        "task": ("RA vs not-RA (Normal = healthy, osteoarthritis, erosive OA, psoriatic arthritis "
+                 "or gout) from a PA hand radiograph"),
         "architecture": {"arch": arch, "base_filters": base_filters if arch == "paper" else None,
                          "gradcam_layer": gradcam_layer_for(arch), "output": "softmax over classes"},
         "parameters": int(model.count_params()),
@@ -208,8 +209,9 @@ def train_xray(data_dir: str | Path, out_dir: str | Path, *, epochs: int = 50, s
         "limitations": [
             "Trained and evaluated on procedural phantoms only; real radiographs differ in "
             "anatomy, texture, positioning and artefacts. No external validation.",
-            "Two classes only: 'Normal' covers healthy hands and an osteoarthritis pattern; "
-            "psoriatic arthritis, gout and other arthropathies were never seen.",
+            "Two classes only: 'Normal' covers healthy hands, osteoarthritis, erosive OA, "
+            "psoriatic arthritis and gout as the phantom generator draws them (2.0); other "
+            "arthropathies (CPPD, SLE, haemochromatosis) were never seen.",
             "A probability is not a diagnosis; near the threshold the app says 'uncertain'.",
             "A heatmap peak on 'a true RA sign' is mostly a peak on soft-tissue swelling, the "
             "largest sign; the card's per-sign figures say how often it falls on an erosion.",
