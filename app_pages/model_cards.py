@@ -85,7 +85,7 @@ def card_header(model_dir, what: str) -> dict | None:
     return card
 
 
-tab_x, tab_c = st.tabs(["X-ray CNN", "Clinical-lab DNN"])
+tab_x, tab_s, tab_c = st.tabs(["X-ray CNN", "Joint-level scorer (SvH)", "Clinical-lab DNN"])
 with tab_x:
     chosen = xray_model_dir()
     card = card_header(chosen, "X-ray")
@@ -134,6 +134,41 @@ with tab_x:
             ns = card["nuisance_sensitivity"]
             st.markdown(f"**Robustness to film nuisances** — {ns['data']}")
             st.dataframe(nuisance_table(ns), hide_index=True)
+        with st.expander("Limitations"):
+            for x in card.get("limitations", []):
+                st.write("- " + x)
+        with st.expander("Full card (JSON)"):
+            st.code(json.dumps(card, indent=2)[:20000], language="json")
+with tab_s:
+    card = card_header(s.svh_model_dir, "joint-level scorer")
+    if card:
+        from ra_models.synthetic.svh import AREA_NAMES
+
+        st.write(f"**Task:** {card['task']} · **design:** {card['architecture']['design']} · "
+                 f"**parameters:** {card['parameters']:,}")
+        ev = card.get("evaluation") or card["metrics"]
+        detail = card.get("evaluation_detail") or card.get("metrics_detail", {})
+        st.markdown(f"**Test data:** {ev['data']} — scored like the RA2-DREAM challenge")
+        st.dataframe([
+            {"Measure": "RMSE of the total SvH score (0–140)", "Value": f"{ev['total_rmse']:.2f}"},
+            {"Measure": "RMSE of the erosion total (0–80)", "Value": f"{ev['erosion_total_rmse']:.2f}"},
+            {"Measure": "RMSE of the narrowing total (0–60)", "Value": f"{ev['jsn_total_rmse']:.2f}"},
+            {"Measure": "Mean per-area RMSE, erosion", "Value": f"{ev['erosion_mean_rmse']:.2f}"},
+            {"Measure": "Mean per-area RMSE, narrowing", "Value": f"{ev['narrowing_mean_rmse']:.2f}"},
+            {"Measure": "Mean weighted κ per area, erosion", "Value": f"{ev['erosion_mean_kappa']:.2f}"},
+            {"Measure": "Mean weighted κ per area, narrowing", "Value": f"{ev['narrowing_mean_kappa']:.2f}"},
+        ], hide_index=True)
+        if detail.get("areas"):
+            ero, jsn = detail["areas"]["erosion"], detail["areas"]["narrowing"]
+            rows = []
+            for a in dict.fromkeys([*ero, *jsn]):
+                rows.append({"Area": AREA_NAMES.get(a, a),
+                             "Erosion RMSE": f"{ero[a]['rmse']:.2f}" if a in ero else "—",
+                             "Erosion κ": f"{ero[a]['kappa']:.2f}" if a in ero else "—",
+                             "Narrowing RMSE": f"{jsn[a]['rmse']:.2f}" if a in jsn else "—",
+                             "Narrowing κ": f"{jsn[a]['kappa']:.2f}" if a in jsn else "—"})
+            with st.expander("Per area (quadratic weighted kappa on rounded grades)"):
+                st.dataframe(rows, hide_index=True)
         with st.expander("Limitations"):
             for x in card.get("limitations", []):
                 st.write("- " + x)

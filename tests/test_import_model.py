@@ -284,3 +284,28 @@ def test_fine_tune_from_your_own_backbone_weights_on_cpu(tmp_path, tiny_phantoms
     assert np.array_equal(trained.get_layer("Conv1").get_weights()[0], first_conv)
     top = donor.get_layer("Conv_1").get_weights()[0]  # the last conv: unfrozen, so it moved
     assert not np.array_equal(trained.get_layer("Conv_1").get_weights()[0], top)
+
+
+def test_softmax_over_more_classes_keeps_p_ra_and_explains_the_ra_logit(tmp_path):
+    """K > 2 classes: P(RA) is the user's softmax output for RA exactly, and Grad-CAM uses the
+    RA logit before the softmax (checked against a GradientTape reference on the user model)."""
+    import keras
+    from keras import layers
+
+    from ra_models.xray.importer import import_xray
+
+    keras.utils.set_random_seed(3)
+    inp = keras.Input((48, 48, 1))
+    x = layers.Rescaling(1 / 255.0)(inp)
+    x = layers.Conv2D(6, 3, activation="relu", name="feat")(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    out = layers.Dense(4, activation="softmax", name="cls")(x)  # OA, RA, PsA, gout
+    m = keras.Model(inp, out)
+    src = tmp_path / "four.keras"
+    m.save(src)
+    card = import_xray(src, tmp_path / "four", classes=["OA", "RA", "PsA", "gout"], positive="RA")
+    assert card["architecture"]["cam_score"] == "logits"
+    x01 = np.random.default_rng(1).random((48, 48, 1)).astype(np.float32)
+    pred = _check_cam(tmp_path / "four", src, "feat", x01, lambda v: v * 255.0, _ra_logit)
+    p_user = float(m(x01[None] * 255.0)[0, 1])
+    assert abs(float(pred.raw_probabilities(x01[None])[0]) - p_user) < 1e-5

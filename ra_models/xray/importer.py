@@ -15,9 +15,9 @@ from the user's own layers:
   layer), so every layer output — the CAM layer included — is reachable in one graph, which
   tf-keras-vis cannot do for Sequential models or nested backbones;
 * a **head** that turns the model's own output into two-class logits followed by a softmax:
-  a sigmoid unit z becomes [0, ±z], a two-class softmax is reordered so that RA is class 1.
-  (With more than two classes the head sums the probabilities into {not RA, RA}; CAMs then
-  use probabilities instead of logits, and the card says so.)
+  a sigmoid unit z becomes [0, ±z], a two-class softmax is reordered so that RA is class 1, and
+  a softmax over K > 2 classes becomes [log Σ exp(other logits), RA logit] (exactly P(RA)).
+  CAMs use the RA logit before any softmax, as in the Grad-CAM paper.
 
 Nothing of the original file is executed at import or at serving time; all adapter and head
 layers are standard Keras layers that ``safe_mode`` loads.
@@ -250,14 +250,22 @@ def build_wrapper(model, *, classes: list[str], positive: str, preprocess: str,
         perm[1 - pos, 0] = perm[pos, 1] = 1.0
         head.set_weights([perm, np.zeros(2, np.float32)])
         out = L.Activation("softmax", name="probs")(z)
-    else:  # K > 2: probabilities of {not RA, RA}
-        p = L.Activation("softmax", name="user_softmax")(y)
-        head = L.Dense(2, name="probs", trainable=False)
-        out = head(p)
-        w = np.zeros((n_out, 2), np.float32)
-        w[:, 0], w[pos, 0], w[pos, 1] = 1.0, 0.0, 1.0
+    else:  # K > 2: two-class logits [log Σ_{k≠RA} exp y_k, y_RA], from stock layers only
+        # log Σ_{k≠RA} exp y_k = y_j − log_softmax(y_others)_j for any other class j, so the
+        # two-class softmax is exactly P(RA), and the CAM score (the RA logit before the softmax,
+        # the Grad-CAM paper's y^c) is y_RA itself.
+        others = [k for k in range(n_out) if k != pos]
+        sel = L.Dense(n_out - 1, use_bias=False, name="select_other_classes", trainable=False)
+        lso = L.Activation("log_softmax", name="log_softmax_other_classes")(sel(y))
+        sel.set_weights([np.eye(n_out, dtype=np.float32)[:, others]])
+        both = L.Concatenate(name="logits_and_log_softmax")([y, lso])
+        head = L.Dense(2, name="head_two_class", trainable=False)
+        z = head(both)
+        w = np.zeros((2 * n_out - 1, 2), np.float32)
+        w[others[0], 0], w[n_out, 0] = 1.0, -1.0  # y_j − log_softmax(others)_j, j = first other
+        w[pos, 1] = 1.0
         head.set_weights([w, np.zeros(2, np.float32)])
-        logits_kind = "probabilities"
+        out = L.Activation("softmax", name="probs")(z)
     wrapper = keras.Model(inp, out, name="imported_xray_model")
     if not four_d:
         raise ImportError_("no layer gives a 4-D feature map (batch, h, w, channels): a CAM needs "
