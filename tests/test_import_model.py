@@ -309,3 +309,32 @@ def test_softmax_over_more_classes_keeps_p_ra_and_explains_the_ra_logit(tmp_path
     pred = _check_cam(tmp_path / "four", src, "feat", x01, lambda v: v * 255.0, _ra_logit)
     p_user = float(m(x01[None] * 255.0)[0, 1])
     assert abs(float(pred.raw_probabilities(x01[None])[0]) - p_user) < 1e-5
+
+
+def test_branching_graph_with_a_residual_add_and_towers_imports_and_explains(tmp_path):
+    """A top-level graph that branches (two towers concatenated, a residual add) is replayed
+    node by node; P(RA) and Grad-CAM match the user's model."""
+    import keras
+    from keras import layers
+
+    from ra_models.xray.importer import import_xray
+
+    keras.utils.set_random_seed(5)
+    inp = keras.Input((56, 56, 1))
+    a = layers.Conv2D(4, 3, padding="same", activation="relu", name="tower_a")(inp)
+    b = layers.Conv2D(4, 5, padding="same", activation="relu", name="tower_b")(inp)
+    x = layers.Concatenate(name="towers")([a, b])
+    x = layers.MaxPooling2D(name="pool")(x)
+    r = layers.Conv2D(8, 3, padding="same", activation="relu", name="res_conv")(x)
+    x = layers.Add(name="residual")([x, r])
+    x = layers.Conv2D(8, 3, activation="relu", name="last_conv")(x)
+    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    out = layers.Dense(2, activation="softmax", name="cls")(x)
+    m = keras.Model(inp, out)
+    src = tmp_path / "branchy.keras"
+    m.save(src)
+    card = import_xray(src, tmp_path / "branchy", classes=["Normal", "RA"], preprocess="rescale")
+    assert card["architecture"]["gradcam_layer"] == "last_conv"
+    x01 = np.random.default_rng(4).random((56, 56, 1)).astype(np.float32)
+    pred = _check_cam(tmp_path / "branchy", src, "last_conv", x01, lambda v: v, _ra_logit)
+    assert abs(float(pred.raw_probabilities(x01[None])[0]) - float(m(x01[None])[0, 1])) < 1e-5

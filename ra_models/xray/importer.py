@@ -132,13 +132,44 @@ def _chain(model) -> list:
         node = nodes[-1] if nodes else None
         inbound = list(node.input_tensors) if node is not None else []
         if len(nodes) != 1 or len(inbound) != 1 or inbound[0] is not prev:
-            raise ImportError_(
-                f"the model branches at layer {layer.name!r}: only chain-shaped models can be "
-                "imported (Sequential, or input → layers → output, where a whole backbone such as "
-                "a keras.applications model may be one nested layer). Wrap the branching part "
-                "in a nested keras.Model and save again.")
+            return None  # a branching graph: replayed node by node (_replay)
         prev = node.output_tensors[0]
     return layers
+
+
+def _replay(model, x, last, last_logits):
+    """Re-run a functional graph on the tensor ``x`` node by node (in topological order), the
+    output layer ``last`` replaced by ``last_logits``. Returns (its output, the names of layers
+    with 4-D outputs in order). Works for branches (residual adds, concatenated towers)."""
+    import keras
+    from keras import tree
+
+    seen = {id(model.inputs[0]): x}
+    four_d = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        for node in layer._inbound_nodes:
+            ins = node.input_tensors
+            if not ins or not all(id(t) in seen for t in ins):
+                continue  # a node of another graph (e.g. a shared layer's earlier use)
+            if len(node.output_tensors) != 1:
+                raise ImportError_(f"layer {layer.name!r} has several outputs; only layers with "
+                                   "one output can be replayed.")
+
+            def swap(t):
+                return seen[id(t)] if isinstance(t, keras.KerasTensor) else t
+
+            args = tree.map_structure(swap, node.arguments.args)
+            kwargs = tree.map_structure(swap, node.arguments.kwargs)
+            call = last_logits if layer is last else layer
+            out = call(*args, **kwargs)
+            seen[id(node.output_tensors[0])] = out
+            if len(out.shape) == 4:
+                four_d.append(layer.name)
+    if id(model.outputs[0]) not in seen:
+        raise ImportError_("the model's output could not be reached from its input.")
+    return seen[id(model.outputs[0])], four_d
 
 
 def _output_kind(model, last) -> tuple[str, int]:
@@ -203,13 +234,14 @@ def build_wrapper(model, *, classes: list[str], positive: str, preprocess: str,
     from keras import layers as L
 
     chain = _chain(model)
+    last = chain[-1] if chain is not None else model.outputs[0]._keras_history[0]
     shape = tuple(int(s) for s in model.inputs[0].shape[1:]) if not isinstance(model, keras.Sequential) \
         else tuple(int(s) for s in model.input_shape[1:])
     if len(shape) != 3 or shape[0] != shape[1]:
         raise ImportError_(f"the model takes input of shape {shape}; a square image "
                            "(size, size, channels) is needed.")
     size, channels = shape[0], shape[2]
-    kind, n_out = _output_kind(model, chain[-1])
+    kind, n_out = _output_kind(model, last)
     if kind == "sigmoid":
         if len(classes) != 2:
             raise ImportError_("a sigmoid model has two classes: give --classes NEG,POS.")
@@ -222,20 +254,25 @@ def build_wrapper(model, *, classes: list[str], positive: str, preprocess: str,
 
     inp = keras.Input((size, size, 1), name="image")
     y = _adapter(inp, channels, preprocess)
-    four_d = []
-    last = chain[-1]
-    for layer in chain[:-1]:
-        y = layer(y)
-        if len(y.shape) == 4:
-            four_d.append(layer.name)
+    dense = None
     if isinstance(last, L.Dense):  # the same weights with a linear activation: the logits
         cfg = last.get_config()
         cfg["activation"] = "linear"
         cfg["name"] = f"{last.name}_logits"
         dense = L.Dense.from_config(cfg)
-        y = dense(y)
-        dense.set_weights(last.get_weights())
     # (an Activation/Softmax output layer is simply left out: its input are the logits)
+    to_logits = dense if dense is not None else (lambda t: t)
+    if chain is not None:
+        four_d = []
+        for layer in chain[:-1]:
+            y = layer(y)
+            if len(y.shape) == 4:
+                four_d.append(layer.name)
+        y = to_logits(y)
+    else:
+        y, four_d = _replay(model, y, last, to_logits)
+    if dense is not None:
+        dense.set_weights(last.get_weights())
     logits_kind = "logits"
     if kind == "sigmoid":
         sign = 1.0 if pos == 1 else -1.0
@@ -289,7 +326,7 @@ def import_xray(model_path, out_dir, *, classes: list[str] | None = None,
     src = Path(model_path)
     model = load_user_model(src)
     chain = _chain(model)
-    detected = detect_preprocess(chain)
+    detected = detect_preprocess(chain if chain is not None else model.layers)
     if preprocess is None:
         if detected is None:
             raise ImportError_(
