@@ -11,6 +11,7 @@ from ra_models.quiz import (
     QuizStore,
     film_sequence,
     grade_agreement,
+    grades_from_editor_state,
     truth_answer,
 )
 from ui_common import (
@@ -34,6 +35,22 @@ def store(folder: str) -> QuizStore:
     return QuizStore(folder)
 
 
+def png(image) -> bytes:
+    """PNG bytes, made once per film and cached: every rerun of every student's page then
+    sends the same bytes instead of encoding the array again."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    a = np.asarray(image)
+    if a.dtype != np.uint8:
+        a = np.round(np.clip(a, 0, 1) * 255).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(a).save(buf, format="PNG", compress_level=1)
+    return buf.getvalue()
+
+
 @st.cache_data(max_entries=64, show_spinner="Drawing the film…")
 def film_image(film):
     from ra_models.quiz import film_spec
@@ -41,7 +58,7 @@ def film_image(film):
 
     spec = film_spec(film)
     img, mask = render(spec, 384)
-    return img, mask, spec.signs(), spec.svh()
+    return img, mask, spec.signs(), spec.svh(), png(img)
 
 
 @st.cache_data(max_entries=256, show_spinner="Asking the models…")
@@ -53,7 +70,7 @@ def reveal(film, model_dir: str):
     from ra_models.synthetic.lesions import MASK_LABELS
     from ra_models.xray.scorer import SCORER_INPUT
 
-    img, mask, _, _ = film_image(film)
+    img, mask, _, _, _ = film_image(film)
     pred = get_xray_predictor()
     _, x, _ = pred.prepare(img)
     r = pred.result_from_input(x)
@@ -66,7 +83,30 @@ def reveal(film, model_dir: str):
     if scorer is not None:
         s = scorer.score_input(prepare_xray(img, SCORER_INPUT))
         grades = {"erosion": s.erosion, "narrowing": s.narrowing}
-    return r.probability_ra, caption, overlay, truth_rgb, legend, grades
+    return r.probability_ra, caption, png(overlay), png(truth_rgb), legend, grades
+
+
+def grades_from_state(key: str) -> dict:
+    """A student's grades as the grading tables hold them in session state."""
+    return grades_from_editor_state(st.session_state.get(f"{key}_erosion"),
+                                    st.session_state.get(f"{key}_narrowing"))
+
+
+def submit(code: str, name: str, film, i: int, truth_svh: dict) -> None:
+    """Record the answer (and grades) in the button's callback, before the page reruns: the
+    rerun then shows the locked answer and the truth — one script run per click."""
+    choice = st.session_state.get(f"q_answer_{code}_{i}")
+    if choice is None:
+        return
+    grades = grades_from_state(f"q_grid_{code}_{i}") if st.session_state.get(
+        f"q_grade_{code}_{i}") else None
+    agreement = grade_agreement(truth_svh, grades) if grades else None
+    db.record(code, name, film, choice, model_p=reveal(film, xray_model_dir())[0], grades=grades,
+              kappa=agreement["kappa"] if agreement else None)
+
+
+def next_film(i: int) -> None:
+    st.session_state["q_index"] = i + 1
 
 
 def grading_grid(key: str, locked_grades: dict | None) -> dict:
@@ -125,11 +165,11 @@ if not name.strip():
     st.stop()
 i = min(st.session_state.get("q_index", 0), N_FILMS - 1)
 film = films[i]
-img, mask, signs, truth_svh = film_image(film)
+img, mask, signs, truth_svh, film_png = film_image(film)
 st.progress((i + 1) / N_FILMS, text=f"Film {i + 1} of {N_FILMS}")
 locked = db.answer_of(code, name, film.index)
 left, right = st.columns([3, 2])
-left.image(img, caption=f"Film {i + 1}: is there an RA pattern?", clamp=True, width="stretch")
+left.image(film_png, caption=f"Film {i + 1}: is there an RA pattern?", width="stretch")
 with right:
     choice = st.radio("Your answer", ANSWERS, index=None if locked is None else ANSWERS.index(locked),
                       key=f"q_answer_{code}_{i}", disabled=locked is not None)
@@ -138,23 +178,18 @@ with right:
                       value=locked_grades is not None, disabled=locked is not None)
 if grade:
     with st.expander("Your grades per area (DIPs are not scored for RA)", expanded=locked is None):
-        grades = grading_grid(f"q_grid_{code}_{i}", locked_grades)
+        grading_grid(f"q_grid_{code}_{i}", locked_grades)
 if locked is None:
-    if right.button("Submit (locks your answer)", disabled=choice is None, key=f"q_submit_{i}"):
-        agreement = grade_agreement(truth_svh, grades) if grade else None
-        db.record(code, name, film, choice, model_p=reveal(film, xray_model_dir())[0],
-                  grades=grades if grade else None,
-                  kappa=agreement["kappa"] if agreement else None)
-        st.rerun()
+    right.button("Submit (locks your answer)", disabled=choice is None, key=f"q_submit_{i}",
+                 on_click=submit, args=(code, name, film, i, truth_svh))
     st.stop()
 truth = truth_answer(film)
 (right.success if locked == truth else right.error)(
     f"Truth: **{truth}** ({film.subtype.replace('_', ' ')}; signs: "
     f"{', '.join(s.replace('_', ' ') for s in signs) or 'none'}). You answered **{locked}** "
     "(locked).")
-if right.button("Next film", disabled=i + 1 >= N_FILMS, key=f"q_next_{i}"):
-    st.session_state["q_index"] = i + 1
-    st.rerun()
+right.button("Next film", disabled=i + 1 >= N_FILMS, key=f"q_next_{i}", on_click=next_film,
+             args=(i,))
 
 _, caption, overlay, truth_rgb, legend, model_grades = reveal(film, xray_model_dir())
 a, b = st.columns(2)

@@ -90,6 +90,24 @@ def grade_agreement(truth: dict, grades: dict) -> dict:
             "exact": float(exact), "rows": rows}
 
 
+def grades_from_editor_state(erosion_state, narrowing_state) -> dict:
+    """Grades from the two grading tables' widget states (Streamlit's data-editor state:
+    ``{"edited_rows": {row: {"grade": g}}}``), edited cells over the default 0. Rows follow the
+    SvH area order; a cleared cell stays 0."""
+    from .synthetic.svh import EROSION_AREAS, EROSION_MAX, JSN_AREAS, JSN_MAX
+
+    out = {}
+    for kind, state, areas, top in (("erosion", erosion_state, EROSION_AREAS, EROSION_MAX),
+                                    ("narrowing", narrowing_state, JSN_AREAS, JSN_MAX)):
+        grades = dict.fromkeys(areas, 0)
+        for row, change in ((state or {}).get("edited_rows") or {}).items():
+            g = change.get("grade")
+            if g is not None and 0 <= int(row) < len(areas):
+                grades[areas[int(row)]] = int(min(max(int(g), 0), top))
+        out[kind] = grades
+    return out
+
+
 def truth_answer(film: QuizFilm) -> str:
     return "RA" if film.label == "RA" else "not RA"
 

@@ -124,3 +124,14 @@ def test_every_difficulty_gives_films_of_its_subtype_and_mixed_is_stable():
             assert {f.subtype for f in films} == {subtype}, name
         for f in films:  # the spec rebuilt from a stored film is the one the class saw
             assert film_spec(f).subtype == f.subtype
+
+
+def test_grades_are_read_from_the_grading_tables_state():
+    from ra_models.quiz import grades_from_editor_state
+
+    g = grades_from_editor_state({"edited_rows": {"1": {"grade": 3}, 2: {"grade": None}}},
+                                 {"edited_rows": {"14": {"grade": 9}}, "added_rows": []})
+    assert g["erosion"]["MCP2"] == 3 and g["erosion"]["MCP3"] == 0  # row 1 = 2nd MCP; cleared = 0
+    assert g["narrowing"]["RC"] == 4  # row 14 = radiocarpal, clipped to the top grade
+    assert sum(g["erosion"].values()) == 3 and len(g["narrowing"]) == 15
+    assert grades_from_editor_state(None, {}) == grades_from_editor_state({}, None)
