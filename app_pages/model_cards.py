@@ -85,6 +85,14 @@ def card_header(model_dir, what: str) -> dict | None:
     return card
 
 
+def card_footer(card: dict) -> None:
+    with st.expander("Limitations"):
+        for x in card.get("limitations", []):
+            st.write("- " + x)
+    with st.expander("Full card (JSON)"):
+        st.code(json.dumps(card, indent=2)[:20000], language="json")
+
+
 tab_x, tab_s, tab_c = st.tabs(["X-ray CNN", "Joint-level scorer (SvH)", "Clinical-lab DNN"])
 with tab_x:
     chosen = xray_model_dir()
@@ -134,11 +142,7 @@ with tab_x:
             ns = card["nuisance_sensitivity"]
             st.markdown(f"**Robustness to film nuisances** — {ns['data']}")
             st.dataframe(nuisance_table(ns), hide_index=True)
-        with st.expander("Limitations"):
-            for x in card.get("limitations", []):
-                st.write("- " + x)
-        with st.expander("Full card (JSON)"):
-            st.code(json.dumps(card, indent=2)[:20000], language="json")
+        card_footer(card)
 with tab_s:
     card = card_header(s.svh_model_dir, "joint-level scorer")
     if card:
@@ -169,11 +173,7 @@ with tab_s:
                              "Narrowing κ": f"{jsn[a]['kappa']:.2f}" if a in jsn else "—"})
             with st.expander("Per area (quadratic weighted kappa on rounded grades)"):
                 st.dataframe(rows, hide_index=True)
-        with st.expander("Limitations"):
-            for x in card.get("limitations", []):
-                st.write("- " + x)
-        with st.expander("Full card (JSON)"):
-            st.code(json.dumps(card, indent=2)[:20000], language="json")
+        card_footer(card)
 with tab_c:
     card = card_header(s.clinical_model_dir, "clinical")
     if card:
@@ -200,8 +200,4 @@ with tab_c:
                                 "Mean |SHAP| (percentage points)": [100 * v for v in gi["values"].values()]})
             st.bar_chart(imp, x="Feature", y="Mean |SHAP| (percentage points)", horizontal=True,
                          sort="-Mean |SHAP| (percentage points)")
-        with st.expander("Limitations"):
-            for x in card.get("limitations", []):
-                st.write("- " + x)
-        with st.expander("Full card (JSON)"):
-            st.code(json.dumps(card, indent=2)[:20000], language="json")
+        card_footer(card)

@@ -1,4 +1,4 @@
-"""Phantom generator: determinism, masks, OA negatives, severity, manifest and CLI."""
+"""Phantom generator 1.1.0 (kept reproducible by version): determinism, masks, OA negatives, severity, manifest and CLI."""
 
 import csv
 import hashlib
@@ -110,7 +110,7 @@ def test_early_ra_is_subtle():
 
 
 def test_dataset_manifest_matches_files(tmp_path):
-    generate_dataset(tmp_path, 12, seed=9, size=96, workers=1)
+    generate_dataset(tmp_path, 12, seed=9, size=96, workers=1, version="1.1.0")
     rows = list(csv.DictReader(open(tmp_path / "manifest.csv")))
     assert len(rows) == 12
     files = {p.relative_to(tmp_path).as_posix() for p in tmp_path.glob("*/*.png")
@@ -128,8 +128,8 @@ def test_dataset_manifest_matches_files(tmp_path):
 
 def test_dataset_bytes_are_deterministic_across_workers(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
-    generate_dataset(a, 8, seed=4, size=96, workers=1)
-    generate_dataset(b, 8, seed=4, size=96, workers=2)
+    generate_dataset(a, 8, seed=4, size=96, workers=1, version="1.1.0")
+    generate_dataset(b, 8, seed=4, size=96, workers=2, version="1.1.0")
 
     def digest(root):
         h = hashlib.sha256()
@@ -144,7 +144,7 @@ def test_dataset_bytes_are_deterministic_across_workers(tmp_path):
 def test_dicom_output_reads_back(tmp_path):
     from ra_models import read_image
 
-    generate_dataset(tmp_path, 4, seed=2, size=96, fmt="dicom", workers=1)
+    generate_dataset(tmp_path, 4, seed=2, size=96, fmt="dicom", workers=1, version="1.1.0")
     files = sorted(tmp_path.glob("*/*.dcm"))
     assert len(files) == 4
     img, meta = read_image(files[0])

@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
+from .phantom import _age_osteopenia
+from .phantom import _sample_nuisance as sample_nuisance  # the same film nuisance as 1.x
 from .svh import EROSION_AREAS, JSN_AREAS, svh_totals
 
 GENERATOR_VERSION = "2.0.0"
@@ -129,32 +131,6 @@ def sample_spec(seed: int, label: str | None = None, *, ra_fraction: float = 0.5
     maker = {"healthy": _healthy, "oa": _oa, "erosive_oa": _erosive_oa, "psa": _psa,
              "gout": _gout}[subtype]
     return maker(rng, seed, sex, nuisance)
-
-
-def sample_nuisance(rng: np.random.Generator, sex: str) -> dict:
-    coll = None
-    if rng.random() < 0.6:
-        coll = tuple(float(v) for v in rng.uniform(0.0, 0.07, size=4))
-    return dict(
-        side="R" if rng.random() < 0.5 else "L",
-        hand_scale=float(rng.uniform(0.92, 1.04) * (1.05 if sex == "M" else 1.0)),
-        soft_tissue=float(rng.uniform(0.85, 1.2)),
-        spread=float(rng.uniform(0.3, 1.6)),
-        thumb_abduction_deg=float(rng.uniform(-8, 14)),
-        rotation_deg=float(rng.uniform(-15, 15)),
-        zoom=float(rng.uniform(0.9, 1.1)),
-        offset=(float(rng.uniform(-0.05, 0.05)), float(rng.uniform(-0.04, 0.04))),
-        exposure=float(rng.uniform(0.85, 1.15)),
-        gamma=float(rng.uniform(0.8, 1.25)),
-        noise=float(rng.uniform(0.008, 0.03)),
-        blur=float(rng.uniform(0.35, 0.9)),
-        collimation=coll,
-        marker_corner=int(rng.integers(0, 4)) if rng.random() < 0.85 else None,
-    )
-
-
-def _age_osteopenia(age: float, sex: str) -> float:
-    return float(np.clip((age - 45) / 45, 0, 1) * (0.45 if sex == "F" else 0.3))
 
 
 def _side(rng) -> float:

@@ -9,7 +9,7 @@ from scipy import ndimage
 from . import lesions as L
 from .anatomy import DIGITS, MU_SOFT, Canvas, Carpal, build_skeleton, draw_bone, draw_carpal, perp
 from .cases import PhantomSpec
-from .phantom import _draw_marker, _soft_capsule
+from .phantom import _soft_capsule, acquire
 from .svh import EROSION_AREAS, JSN_AREAS
 
 
@@ -111,19 +111,7 @@ def render(spec: PhantomSpec, size: int = 256, *, meta: bool = False):
     bone = ((cv.cortex + cv.plate) * cv.cortex_keep + cv.medulla * cv.osteo) * cv.erode \
         * osteo_global + cv.dense * cv.erode
     atten = MU_SOFT * (cv.soft + 1.8 * cv.extra_soft) + bone
-    img = 0.04 + 0.93 * (1.0 - np.exp(-1.45 * atten))
-    img = np.clip(img * spec.exposure, 0, 1) ** spec.gamma
-    if spec.blur > 0:
-        img = ndimage.gaussian_filter(img, spec.blur * size / 256)
-    img = img + spec.noise * np.sqrt(img + 0.02) * rng.standard_normal(img.shape).astype(np.float32)
-    if spec.collimation is not None:
-        left, top, right, bottom = spec.collimation
-        inside = np.zeros_like(img, bool)
-        inside[int(top * size): size - int(bottom * size), int(left * size): size - int(right * size)] = True
-        img = np.where(inside, img, 0.82 + 0.02 * rng.standard_normal(img.shape))
-    if spec.marker_corner is not None:
-        _draw_marker(img, spec.side, spec.marker_corner, spec.collimation)
-    out = (np.clip(img, 0, 1).astype(np.float32), cv.mask)
+    out = (acquire(atten, spec, rng, size), cv.mask)
     if not meta:
         return out
     return (*out, _meta(cv, sk))

@@ -706,6 +706,12 @@ def render(spec: PhantomSpec, size: int = 256) -> tuple[np.ndarray, np.ndarray]:
     osteo_global = 1 - 0.28 * spec.diffuse_osteopenia
 
     atten = _MU_SOFT * cv.soft + cv.bone * cv.erode * cv.osteo * osteo_global
+    return acquire(atten, spec, rng, size), cv.mask
+
+
+def acquire(atten: np.ndarray, spec, rng: np.random.Generator, size: int) -> np.ndarray:
+    """The film from an attenuation map: exposure, gamma, blur, noise, collimation and the lead
+    marker (shared by every generator version; the draws from ``rng`` come in this order)."""
     img = 1.0 - np.exp(-1.45 * atten)
     img = 0.04 + 0.93 * img
     img = np.clip(img * spec.exposure, 0, 1) ** spec.gamma
@@ -719,7 +725,7 @@ def render(spec: PhantomSpec, size: int = 256) -> tuple[np.ndarray, np.ndarray]:
         img = np.where(inside, img, 0.82 + 0.02 * rng.standard_normal(img.shape))
     if spec.marker_corner is not None:
         _draw_marker(img, spec.side, spec.marker_corner, spec.collimation)
-    return np.clip(img, 0, 1).astype(np.float32), cv.mask
+    return np.clip(img, 0, 1).astype(np.float32)
 
 
 def _draw_marker(img: np.ndarray, side: str, corner: int, coll) -> None:
