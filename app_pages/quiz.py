@@ -14,6 +14,7 @@ from ra_models.quiz import (
     grades_from_editor_state,
     truth_answer,
 )
+from ra_models.synthetic.cases import SUBTYPE_NAMES
 from ui_common import (
     disclaimer,
     get_cam_explainer,
@@ -185,7 +186,7 @@ if locked is None:
     st.stop()
 truth = truth_answer(film)
 (right.success if locked == truth else right.error)(
-    f"Truth: **{truth}** ({film.subtype.replace('_', ' ')}; signs: "
+    f"Truth: **{truth}** ({SUBTYPE_NAMES.get(film.subtype, film.subtype)}; signs: "
     f"{', '.join(s.replace('_', ' ') for s in signs) or 'none'}). You answered **{locked}** "
     "(locked).")
 right.button("Next film", disabled=i + 1 >= N_FILMS, key=f"q_next_{i}", on_click=next_film,

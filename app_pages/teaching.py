@@ -1,4 +1,5 @@
-"""Teaching: phantom explorer (you set the RA signs) and a quiz that hides the answers."""
+"""Teaching: phantom explorer (you set the RA signs, or show a differential) with the model's
+view and the truth by sign type; the class quiz is its own page."""
 
 import streamlit as st
 
@@ -6,8 +7,9 @@ from ui_common import disclaimer, get_cam_explainer, get_xray_predictor, xray_mo
 
 st.title("Teaching — phantom explorer")
 disclaimer()
-st.caption("Synthetic PA hand films with RA signs you control. The red tint marks where the "
-           "generator drew a sign (the ground truth); compare it with where the model looked.")
+st.caption("Synthetic PA hand films with RA signs you control, or one of the differentials. "
+           "The coloured tint marks where the generator drew each sign (the ground truth); "
+           "compare it with where the model looked.")
 
 with st.sidebar:
     st.subheader("Phantom controls")
@@ -17,26 +19,37 @@ with st.sidebar:
     swelling = st.slider("Soft-tissue swelling", 0.0, 1.0, 0.4, 0.1, key="t_swelling")
     oa = st.slider("Osteoarthritis pattern (hard negative)", 0.0, 1.0, 0.0, 0.1, key="t_oa")
     seed = st.number_input("Seed (pose, film)", 0, 10_000, 3, key="t_seed")
+    differential = st.selectbox(
+        "…or show a differential (a random case, the sliders ignored)",
+        ["none", "osteoarthritis", "erosive OA", "psoriatic arthritis", "gout", "healthy"],
+        key="t_differential")
 st.page_link("app_pages/quiz.py", label="Quiz a class on hidden films (session code, locked "
              "answers, teacher view)", icon=":material/quiz:")
 
 
+DIFFERENTIALS = {"osteoarthritis": "oa", "erosive OA": "erosive_oa", "psoriatic arthritis": "psa",
+                 "gout": "gout", "healthy": "healthy"}
+
+
 @st.cache_data(max_entries=64, show_spinner="Rendering the phantom…")
-def phantom(erosion, narrowing, osteopenia, swelling, oa, seed):
-    from ra_models.synthetic.cases import spec_from_controls
+def phantom(erosion, narrowing, osteopenia, swelling, oa, seed, differential="none"):
+    from ra_models.synthetic.cases import sample_spec, spec_from_controls
     from ra_models.synthetic.film import render
 
-    spec = spec_from_controls(int(seed), erosion=erosion, narrowing=narrowing,
-                              osteopenia=osteopenia, swelling=swelling, oa=oa)
+    if differential in DIFFERENTIALS:
+        spec = sample_spec(int(seed), subtype=DIFFERENTIALS[differential])
+    else:
+        spec = spec_from_controls(int(seed), erosion=erosion, narrowing=narrowing,
+                                  osteopenia=osteopenia, swelling=swelling, oa=oa)
     img, mask = render(spec, 384)
     return spec, img, mask
 
 
 @st.cache_data(max_entries=64, show_spinner="Asking the model…")
-def model_view(erosion, narrowing, osteopenia, swelling, oa, seed, model_dir):
+def model_view(erosion, narrowing, osteopenia, swelling, oa, seed, differential, model_dir):
     from explain.faithfulness import pointing_hit
 
-    _, img, mask = phantom(erosion, narrowing, osteopenia, swelling, oa, seed)
+    _, img, mask = phantom(erosion, narrowing, osteopenia, swelling, oa, seed, differential)
     p = get_xray_predictor()
     _, x, _ = p.prepare(img)
     res = p.result_from_input(x)
@@ -44,10 +57,11 @@ def model_view(erosion, narrowing, osteopenia, swelling, oa, seed, model_dir):
     return res, heat, pointing_hit(heat.values, mask, tolerance_px=5)
 
 
-args = (erosion, narrowing, osteopenia, swelling, oa, seed)
+args = (erosion, narrowing, osteopenia, swelling, oa, seed, differential)
 spec, img, mask = phantom(*args)
 
 from explain.overlay import explained_overlay, sign_overlay  # noqa: E402
+from ra_models.synthetic.cases import SUBTYPE_NAMES  # noqa: E402
 from ra_models.synthetic.lesions import MASK_LABELS  # noqa: E402
 
 res, heat, hit = model_view(*args, xray_model_dir())
@@ -64,5 +78,8 @@ b.image(explained_overlay(img, heat, alpha=0.6, muted=res.probability_ra < res.t
 truth_rgb, legend = sign_overlay(img, mask, MASK_LABELS)
 c.image(truth_rgb, caption="Every sign drawn, by type", width="stretch")
 c.markdown(legend)
-st.caption(f"Truth: {spec.label} · subtype {spec.subtype} · signs: "
-           f"{', '.join(spec.signs()) or 'none'}. Synthetic image; not a patient.")
+tot = spec.svh()["totals"]
+st.caption(f"Truth: {spec.label} · {SUBTYPE_NAMES[spec.subtype]} · signs: "
+           f"{', '.join(x.replace('_', ' ') for x in spec.signs()) or 'none'} · Sharp/van der "
+           f"Heijde erosion {tot['erosion']}/80, narrowing {tot['narrowing']}/60. Synthetic image; "
+           "not a patient.")

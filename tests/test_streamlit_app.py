@@ -140,6 +140,10 @@ def test_teaching_explorer(at):
     at.switch_page("app_pages/teaching.py").run()
     assert not at.exception
     assert any(m.label == "Grad-CAM peak on a true sign?" for m in at.metric)
+    assert "Sharp/van der Heijde erosion" in texts(at)
+    at.selectbox(key="t_differential").set_value("psoriatic arthritis").run()
+    assert not at.exception
+    assert "psoriatic arthritis" in texts(at) and "periostitis" in texts(at)
 
 
 def test_class_quiz_hides_then_locks_then_reveals(at, tmp_path, monkeypatch):
