@@ -6,6 +6,7 @@ Screenshots go to test-output/; ``UPDATE_DOCS_SCREENSHOTS=1`` also copies them i
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -80,8 +81,9 @@ def _serve(cmd, env, url):
 
 
 @pytest.fixture(scope="module")
-def model_env(tiny_xray_dir, tiny_clinical_dir):
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+def model_env(tiny_xray_dir, tiny_clinical_dir, tmp_path_factory):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2",
+           "RA_QUIZ_DIR": str(tmp_path_factory.mktemp("quiz"))}  # a fresh class every run
     if not (ROOT / "assets/models/xray/model.keras").exists():
         env["RA_XRAY_MODEL_DIR"] = str(tiny_xray_dir)
     if not (ROOT / "assets/models/clinical/model.keras").exists():
@@ -138,7 +140,11 @@ def test_streamlit_upload_shows_probability_and_heatmap(browser, streamlit_url, 
     film, heat = (page.locator("[data-testid='stImage'] img").nth(i).bounding_box() for i in (0, 1))
     assert banner["y"] < 900 and film["y"] < 900 and heat["y"] < 900, (banner, film, heat)
     assert heat["y"] + 0.5 * heat["height"] < 900  # most of the heatmap, not just its top edge
-    page.set_viewport_size({"width": 1400, "height": 1800})
+    # below the heatmap: the joint-level scorer's hand diagram and table
+    page.get_by_text("Joint-level damage", exact=False).first.wait_for(timeout=90_000)
+    page.locator("[data-testid='stImage'] img").nth(2).wait_for(timeout=90_000)
+    page.set_viewport_size({"width": 1400, "height": 2300})
+    images_loaded(page, 3)
     save_shot(page, "streamlit-xray.png")
     # an image the model cannot judge: no verdict, "not assessable" with the reason
     from PIL import Image
@@ -177,6 +183,23 @@ def test_streamlit_upload_shows_probability_and_heatmap(browser, streamlit_url, 
         images_loaded(page, n_img)
         page.wait_for_timeout(1000)
         save_shot(page, name)
+    # the class quiz: a hidden film, an answer, then the truth by sign type and by joint
+    page.set_viewport_size({"width": 1400, "height": 2000})
+    page.goto(f"{streamlit_url}/quiz", wait_until="networkidle")
+    page.get_by_role("textbox", name="Session code").fill("DEMO-1")
+    page.get_by_role("textbox", name="Session code").press("Enter")
+    box = page.get_by_role("textbox", name="Your name (as the teacher should see it)")
+    box.wait_for(timeout=90_000)
+    box.fill("reader")
+    box.press("Enter")
+    page.get_by_text("Film 1 of", exact=False).first.wait_for(timeout=90_000)
+    page.locator("label").filter(has_text=re.compile(r"^RA$")).first.click()
+    page.get_by_role("button", name="Submit (locks your answer)").click()
+    page.get_by_text("Truth:", exact=False).first.wait_for(timeout=90_000)
+    page.get_by_text("Joints: the truth", exact=False).first.wait_for(timeout=90_000)
+    images_loaded(page, 3)
+    page.wait_for_timeout(1000)
+    save_shot(page, "streamlit-quiz.png")
     page.close()
     assert not external, f"the app fetched from outside: {sorted(set(external))[:5]}"
 
