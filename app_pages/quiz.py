@@ -232,6 +232,7 @@ def _style(df):
     return out
 
 
-st.dataframe(table.style.apply(_style, axis=None), height=35 * len(table) + 40)
+st.dataframe(table.style.apply(_style, axis=None).format("{:.0f}", na_rep="—"),
+             height=35 * len(table) + 40)
 st.caption("Truth in colour where a sign was drawn (red erosion, orange narrowing); a shaded "
            "cell differs from the truth. '—' = not an SvH area for that sign.")

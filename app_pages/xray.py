@@ -153,8 +153,8 @@ with details:
         d_col.image(diagram, width="stretch",
                     caption="E/N = erosion (0–5) / narrowing (0–4) grade, drawn where the "
                             "scorer looked for each area; brighter = worse")
-        t_col.dataframe(pd.DataFrame(res.table()).drop(columns="code").set_index("area"),
-                        height=420)
+        t_col.table(pd.DataFrame(res.table()).drop(columns="code").set_index("area")
+                    .astype(str))
         ev = get_svh_scorer().card.get("evaluation") or get_svh_scorer().card.get("metrics", {})
         if ev.get("total_rmse") is not None:
             st.caption(f"On fresh synthetic phantoms: total-score RMSE {ev['total_rmse']:.1f}; "

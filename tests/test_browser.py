@@ -145,6 +145,8 @@ def test_streamlit_upload_shows_probability_and_heatmap(browser, streamlit_url, 
     page.locator("[data-testid='stImage'] img").nth(2).wait_for(timeout=90_000)
     page.set_viewport_size({"width": 1400, "height": 2300})
     images_loaded(page, 3)
+    page.get_by_text("Trained on phantoms only", exact=False).first.wait_for(timeout=90_000)
+    page.wait_for_timeout(1000)
     save_shot(page, "streamlit-xray.png")
     # an image the model cannot judge: no verdict, "not assessable" with the reason
     from PIL import Image
@@ -197,8 +199,12 @@ def test_streamlit_upload_shows_probability_and_heatmap(browser, streamlit_url, 
     page.get_by_role("button", name="Submit (locks your answer)").click()
     page.get_by_text("Truth:", exact=False).first.wait_for(timeout=90_000)
     page.get_by_text("Joints: the truth", exact=False).first.wait_for(timeout=90_000)
+    page.get_by_text("a shaded cell differs", exact=False).first.wait_for(timeout=90_000)
+    # the run is over: the Submit button of the unanswered film is gone
+    page.get_by_role("button", name="Submit (locks your answer)").wait_for(state="detached",
+                                                                           timeout=90_000)
     images_loaded(page, 3)
-    page.wait_for_timeout(1000)
+    page.wait_for_timeout(2000)
     save_shot(page, "streamlit-quiz.png")
     page.close()
     assert not external, f"the app fetched from outside: {sorted(set(external))[:5]}"
