@@ -30,8 +30,8 @@ def test_card_integrity_and_size(d):
 
 def test_xray_model_reaches_its_card_auc_on_fresh_phantoms():
     from ra_models.predictor import XrayPredictor
-    from ra_models.synthetic.dataset import dataset_labels, item_seed
     from ra_models.synthetic import generator
+    from ra_models.synthetic.dataset import dataset_labels, item_seed
 
     pred = XrayPredictor.load(XRAY)
     # films of the generator the model was trained on (its card says which)
