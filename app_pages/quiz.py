@@ -12,6 +12,7 @@ from ra_models.quiz import (
     film_sequence,
     grade_agreement,
     grades_from_editor_state,
+    joint_rows,
     truth_answer,
 )
 from ra_models.synthetic.cases import SUBTYPE_NAMES
@@ -36,37 +37,24 @@ def store(folder: str) -> QuizStore:
     return QuizStore(folder)
 
 
-def png(image) -> bytes:
-    """PNG bytes, made once per film and cached: every rerun of every student's page then
-    sends the same bytes instead of encoding the array again."""
-    import io
-
-    import numpy as np
-    from PIL import Image
-
-    a = np.asarray(image)
-    if a.dtype != np.uint8:
-        a = np.round(np.clip(a, 0, 1) * 255).astype(np.uint8)
-    buf = io.BytesIO()
-    Image.fromarray(a).save(buf, format="PNG", compress_level=1)
-    return buf.getvalue()
-
-
+# Films and overlays are cached as PNG bytes: every rerun of every student's page then sends
+# the same bytes instead of encoding the array again.
 @st.cache_data(max_entries=64, show_spinner="Drawing the film…")
 def film_image(film):
+    from explain.overlay import gray_png
     from ra_models.quiz import film_spec
     from ra_models.synthetic.film import render
 
     spec = film_spec(film)
     img, mask = render(spec, 384)
-    return img, mask, spec.signs(), spec.svh(), png(img)
+    return img, mask, spec.signs(), spec.svh(), gray_png(img)
 
 
 @st.cache_data(max_entries=256, show_spinner="Asking the models…")
 def reveal(film, model_dir: str):
     """The model's answer, heatmap overlay, the true signs by type and the joint scorer's grades
     for one film: the whole class sees the same films, so each is computed once."""
-    from explain.overlay import explained_overlay, sign_overlay
+    from explain.overlay import explained_overlay, sign_overlay, to_png
     from ra_models.preprocess import prepare_xray
     from ra_models.synthetic.lesions import MASK_LABELS
     from ra_models.xray.scorer import SCORER_INPUT
@@ -84,7 +72,7 @@ def reveal(film, model_dir: str):
     if scorer is not None:
         s = scorer.score_input(prepare_xray(img, SCORER_INPUT))
         grades = {"erosion": s.erosion, "narrowing": s.narrowing}
-    return r.probability_ra, caption, png(overlay), png(truth_rgb), legend, grades
+    return r.probability_ra, caption, to_png(overlay), to_png(truth_rgb), legend, grades
 
 
 def grades_from_state(key: str) -> dict:
@@ -110,25 +98,23 @@ def next_film(i: int) -> None:
     st.session_state["q_index"] = i + 1
 
 
-def grading_grid(key: str, locked_grades: dict | None) -> dict:
-    """Two compact editable tables (erosion 0–5, narrowing 0–4) over the SvH areas."""
+def grading_grid(key: str, locked_grades: dict | None) -> None:
+    """Two compact editable tables (erosion 0–5, narrowing 0–4) over the SvH areas; what a
+    student types is read back by :func:`grades_from_state` when they submit."""
     import pandas as pd
 
-    from ra_models.synthetic.svh import AREA_NAMES, EROSION_AREAS, JSN_AREAS
+    from ra_models.synthetic.svh import AREA_NAMES, EROSION_AREAS, EROSION_MAX, JSN_AREAS, JSN_MAX
 
-    out = {}
     cols = st.columns(2)
-    for col, kind, areas, top in ((cols[0], "erosion", EROSION_AREAS, 5),
-                                  (cols[1], "narrowing", JSN_AREAS, 4)):
+    for col, kind, areas, top in ((cols[0], "erosion", EROSION_AREAS, EROSION_MAX),
+                                  (cols[1], "narrowing", JSN_AREAS, JSN_MAX)):
         before = (locked_grades or {}).get(kind, {})
         df = pd.DataFrame({"area": [AREA_NAMES[a] for a in areas],
                            "grade": [int(before.get(a, 0)) for a in areas]}).set_index("area")
-        edited = col.data_editor(
+        col.data_editor(
             df, key=f"{key}_{kind}", disabled=locked_grades is not None, height=35 * len(areas) + 40,
             column_config={"grade": st.column_config.NumberColumn(
                 f"{kind} (0–{top})", min_value=0, max_value=top, step=1, required=True)})
-        out[kind] = {a: int(v) for a, v in zip(areas, edited["grade"].fillna(0))}
-    return out
 
 
 c1, c2, c3 = st.columns([2, 2, 1])
@@ -204,19 +190,10 @@ k1, k2 = st.columns(2)
 k1.metric("Your weighted κ vs truth", "not graded" if yours is None else f"{yours['kappa']:.2f}",
           help="Quadratic weighted kappa, mean of erosion (16 areas) and narrowing (15 areas)")
 k2.metric("Scorer's weighted κ vs truth", "no scorer" if model is None else f"{model['kappa']:.2f}")
-rows = (yours or grade_agreement(truth_svh, {}))["rows"]
-if model is not None:
-    for row, mrow in zip(rows, model["rows"]):
-        for kind in ("erosion", "narrowing"):
-            if f"{kind} truth" in row:
-                row[f"{kind} scorer"] = mrow[f"{kind} yours"]
-if yours is None:
-    for row in rows:
-        row.pop("erosion yours", None)
-        row.pop("narrowing yours", None)
 import pandas as pd  # noqa: E402
 
-table = pd.DataFrame(rows).set_index("area")
+table = pd.DataFrame(joint_rows(truth_svh, {"yours": locked_grades, "scorer": model_grades}))
+table = table.set_index("area")
 
 
 def _style(df):

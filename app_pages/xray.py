@@ -155,7 +155,8 @@ with details:
                             "scorer looked for each area; brighter = worse")
         t_col.table(pd.DataFrame(res.table()).drop(columns="code").set_index("area")
                     .astype(str))
-        ev = get_svh_scorer().card.get("evaluation") or get_svh_scorer().card.get("metrics", {})
+        svh_card = get_svh_scorer().card
+        ev = svh_card.get("evaluation") or svh_card.get("metrics", {})
         if ev.get("total_rmse") is not None:
             st.caption(f"On fresh synthetic phantoms: total-score RMSE {ev['total_rmse']:.1f}; "
                        f"mean weighted κ per area: erosion {ev['erosion_mean_kappa']:.2f}, "

@@ -5,7 +5,7 @@ PNG bytes for the UIs.
 """
 
 from .cam import METHOD_LABELS, METHODS, CamExplainer, to_original
-from .overlay import gray_png, mask_overlay, overlay_heatmap, overlay_png, to_png
+from .overlay import gray_png, overlay_heatmap, overlay_png, sign_overlay, to_png
 
 __all__ = ["METHODS", "METHOD_LABELS", "CamExplainer", "to_original", "overlay_heatmap",
-           "overlay_png", "gray_png", "mask_overlay", "to_png"]
+           "overlay_png", "gray_png", "sign_overlay", "to_png"]

@@ -138,14 +138,6 @@ def gray_png(image: np.ndarray) -> bytes:
     return to_png(np.repeat(np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)[..., None], 3, 2))
 
 
-def mask_overlay(image: np.ndarray, mask: np.ndarray, colour=(255, 60, 60), alpha: float = 0.45) -> np.ndarray:
-    """Ground-truth lesion mask (any label > 0) tinted over the image (teaching page)."""
-    gray = np.repeat((np.clip(image, 0, 1) * 255)[..., None], 3, axis=2).astype(np.float32)
-    m = np.asarray(mask) > 0
-    gray[m] = (1 - alpha) * gray[m] + alpha * np.array(colour, np.float32)
-    return np.round(gray).astype(np.uint8)
-
-
 #: Mask colour per sign type (generator 2.0 labels) and the Streamlit text colour naming it.
 SIGN_COLOURS = {"erosion": ((255, 60, 60), "red"), "narrowing": ((255, 160, 20), "orange"),
                 "osteopenia": ((80, 150, 255), "blue"), "swelling": ((60, 200, 100), "green"),

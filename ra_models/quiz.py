@@ -61,33 +61,41 @@ def film_spec(film: QuizFilm):
     return sample_spec(film.seed, subtype=film.subtype if forced else None)
 
 
+def joint_rows(truth: dict, readers: dict) -> list[dict]:
+    """One row per SvH area: the true erosion/narrowing grade and each reader's (``readers``:
+    name -> grades as in :func:`grade_agreement`; a reader given None is left out)."""
+    from .synthetic.svh import AREA_NAMES, EROSION_AREAS, JSN_AREAS
+
+    rows = []
+    for a in dict.fromkeys([*EROSION_AREAS, *JSN_AREAS]):
+        row = {"area": AREA_NAMES[a]}
+        for kind in ("erosion", "narrowing"):
+            if a in truth[kind]:
+                row[f"{kind} truth"] = truth[kind][a]
+                for name, grades in readers.items():
+                    if grades is not None:
+                        row[f"{kind} {name}"] = int(grades.get(kind, {}).get(a, 0))
+        rows.append(row)
+    return rows
+
+
 def grade_agreement(truth: dict, grades: dict) -> dict:
     """How a reader's SvH grades agree with the truth on one film.
 
     ``truth`` is ``spec.svh()``; ``grades`` has "erosion" and "narrowing" dicts (area -> grade,
     missing = 0). Returns quadratic weighted kappa for erosion (16 areas), narrowing (15) and
-    their mean, the share of areas graded exactly, and a row per area.
+    their mean, the share of areas graded exactly, and a row per area (:func:`joint_rows`).
     """
-    from .synthetic.svh import AREA_NAMES, EROSION_AREAS, JSN_AREAS, weighted_kappa
+    from .synthetic.svh import EROSION_AREAS, EROSION_MAX, JSN_AREAS, JSN_MAX, weighted_kappa
 
     te = [truth["erosion"][a] for a in EROSION_AREAS]
     tj = [truth["narrowing"][a] for a in JSN_AREAS]
     ye = [int(grades.get("erosion", {}).get(a, 0)) for a in EROSION_AREAS]
     yj = [int(grades.get("narrowing", {}).get(a, 0)) for a in JSN_AREAS]
-    ke, kj = weighted_kappa(te, ye, 6), weighted_kappa(tj, yj, 5)
-    rows = []
-    for a in dict.fromkeys([*EROSION_AREAS, *JSN_AREAS]):
-        row = {"area": AREA_NAMES[a]}
-        if a in truth["erosion"]:
-            row.update({"erosion truth": truth["erosion"][a],
-                        "erosion yours": int(grades.get("erosion", {}).get(a, 0))})
-        if a in truth["narrowing"]:
-            row.update({"narrowing truth": truth["narrowing"][a],
-                        "narrowing yours": int(grades.get("narrowing", {}).get(a, 0))})
-        rows.append(row)
+    ke, kj = weighted_kappa(te, ye, EROSION_MAX + 1), weighted_kappa(tj, yj, JSN_MAX + 1)
     exact = (np.sum(np.equal(te, ye)) + np.sum(np.equal(tj, yj))) / (len(te) + len(tj))
     return {"erosion_kappa": ke, "narrowing_kappa": kj, "kappa": (ke + kj) / 2,
-            "exact": float(exact), "rows": rows}
+            "exact": float(exact), "rows": joint_rows(truth, {"yours": grades})}
 
 
 def grades_from_editor_state(erosion_state, narrowing_state) -> dict:

@@ -65,8 +65,7 @@ def render(spec: PhantomSpec, size: int = 256, *, meta: bool = False):
         if name in joints and amt > 0:
             base = 8.6 if name.startswith("MCP") else 7.2
             L.fusiform_swelling(cv, joints[name], base * st, amt)
-    ankylosed = {n for n, j in joints.items() if j.grade >= 4}
-    L.subchondral_plates(cv, joints, ankylosed)
+    L.subchondral_plates(cv, joints)
 
     # --- narrowing: geometry is already drawn; label it and bridge ankylosed joints
     for name, j in joints.items():
@@ -125,8 +124,7 @@ def _meta(cv: Canvas, sk) -> dict:
         joints[name] = {"centre_px": [float(v) for v in cv.px(j.centre)],
                         "radius_px": float(j.radius * cv.px_per_mm),
                         "axis_px": [float(v) for v in cv.image_dir(j.direction)],
-                        "ulnar_px": [float(v) for v in cv.image_dir(np.array([j.direction[1],
-                                                                                -j.direction[0]]))],
+                        "ulnar_px": [float(v) for v in cv.image_dir(perp(j.direction))],
                         "normal_gap_px": float(j.normal_gap * cv.px_per_mm), "grade": j.grade}
     return {"landmarks": landmarks, "joints": joints, "px_per_mm": float(cv.px_per_mm)}
 

@@ -47,6 +47,15 @@ def _disk(cv: Canvas, centre_mm, r_mm, pad: float = 2.0):
     return win, np.clip((r - np.hypot(X - c[0], Y - c[1])) / 0.8 + 0.5, 0, 1)
 
 
+def _segment(X, Y, a, b, floor: float = 0.0):
+    """For pixel grids X, Y and a segment a→b (pixels): the position along it (0 at a, 1 at b,
+    not clipped) and the distance in pixels to the nearest point of the segment."""
+    ab = b - a
+    t = ((X - a[0]) * ab[0] + (Y - a[1]) * ab[1]) / max(float(ab @ ab), floor)
+    tc = np.clip(t, 0, 1)
+    return t, np.hypot(X - (a[0] + tc * ab[0]), Y - (a[1] + tc * ab[1]))
+
+
 def _bone_total(cv: Canvas, win):
     return cv.cortex[win] + cv.medulla[win] + cv.plate[win]
 
@@ -75,10 +84,11 @@ def cortical_line_loss(cv: Canvas, centre_mm, r_mm) -> None:
     cv.mark(win, (disk > 0.35) & line, MASK_LABELS["erosion"])
 
 
-def subchondral_plates(cv: Canvas, joints: dict, grades_ankylosed: set) -> None:
-    """A crisp white endplate under each articular surface (head and base)."""
-    for name, j in joints.items():
-        if name in grades_ankylosed or j.prox is None:
+def subchondral_plates(cv: Canvas, joints: dict) -> None:
+    """A crisp white endplate under each articular surface (head and base); an ankylosed joint
+    (narrowing grade 4) has none."""
+    for j in joints.values():
+        if j.grade >= 4 or j.prox is None:
             continue
         win = cv.window([cv.px(j.centre)], (j.radius + j.normal_gap + 1.5) * cv.px_per_mm)
         if win is None:
@@ -169,10 +179,7 @@ def mark_carpal_gap(cv: Canvas, a_mm, b_mm, width_mm: float) -> None:
     if win is None:
         return
     X, Y = cv.grid(win)
-    ab = b - a
-    L2 = max(float(ab @ ab), 1.0)
-    t = ((X - a[0]) * ab[0] + (Y - a[1]) * ab[1]) / L2
-    q = np.hypot(X - (a[0] + np.clip(t, 0, 1) * ab[0]), Y - (a[1] + np.clip(t, 0, 1) * ab[1]))
+    t, q = _segment(X, Y, a, b, floor=1.0)
     cv.mark(win, (q < width_mm * cv.px_per_mm) & (t > -0.6) & (t < 1.6), MASK_LABELS["narrowing"])
 
 
@@ -230,9 +237,8 @@ def _spur(cv: Canvas, root, tip, width_mm: float) -> None:
     if win is None:
         return
     X, Y = cv.grid(win)
-    ab = b - a
-    t = np.clip(((X - a[0]) * ab[0] + (Y - a[1]) * ab[1]) / max(float(ab @ ab), 1e-6), 0, 1)
-    q = np.hypot(X - (a[0] + t * ab[0]), Y - (a[1] + t * ab[1])) / cv.px_per_mm
+    t, q = _segment(X, Y, a, b, floor=1e-6)
+    t, q = np.clip(t, 0, 1), q / cv.px_per_mm
     spur = np.clip((width_mm * (1 - 0.85 * t) - q) * cv.px_per_mm / 0.8 + 0.5, 0, 1)
     cv.dense[win] += MU_CORTEX * 2.2 * width_mm * spur * 0.6
     cv.mark(win, spur > 0.4, MASK_LABELS["osteophyte"])
@@ -268,9 +274,8 @@ def periostitis(cv: Canvas, bone, amt: float, tex) -> None:
         if win is None:
             continue
         X, Y = cv.grid(win)
-        ab = pb - pa
-        t = np.clip(((X - pa[0]) * ab[0] + (Y - pa[1]) * ab[1]) / float(ab @ ab), 0, 1)
-        q = np.hypot(X - (pa[0] + t * ab[0]), Y - (pa[1] + t * ab[1])) / cv.px_per_mm
+        t, q = _segment(X, Y, pa, pb)
+        t, q = np.clip(t, 0, 1), q / cv.px_per_mm
         layer = np.clip(1 - q / (0.35 + 0.35 * amt), 0, 1) * np.sin(np.pi * t) \
             * (0.7 + 0.3 * tex[win])
         cv.dense[win] += MU_MEDULLA * 3.0 * amt * layer

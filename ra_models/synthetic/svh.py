@@ -69,24 +69,16 @@ def svh_totals(erosion: dict, narrowing: dict) -> dict:
 
     Grades outside the SvH areas (DIPs, 1st CMC) are ignored; out-of-range grades raise.
     """
-    ero = 0
-    for area in EROSION_AREAS:
-        g = int(erosion.get(area, 0))
-        if not 0 <= g <= EROSION_MAX:
-            raise ValueError(f"erosion grade of {area} must be 0–{EROSION_MAX}, not {g}")
-        ero += g
-    jsn = 0
-    for area in JSN_AREAS:
-        g = int(narrowing.get(area, 0))
-        if not 0 <= g <= JSN_MAX:
-            raise ValueError(f"narrowing grade of {area} must be 0–{JSN_MAX}, not {g}")
-        jsn += g
-    return {"erosion": ero, "narrowing": jsn, "total": ero + jsn}
-
-
-def grade_columns() -> list[str]:
-    """Manifest/score column names: ``ero_<area>`` then ``jsn_<area>``."""
-    return [f"ero_{a}" for a in EROSION_AREAS] + [f"jsn_{a}" for a in JSN_AREAS]
+    totals = {}
+    for kind, grades, areas, top in (("erosion", erosion, EROSION_AREAS, EROSION_MAX),
+                                     ("narrowing", narrowing, JSN_AREAS, JSN_MAX)):
+        totals[kind] = 0
+        for area in areas:
+            g = int(grades.get(area, 0))
+            if not 0 <= g <= top:
+                raise ValueError(f"{kind} grade of {area} must be 0–{top}, not {g}")
+            totals[kind] += g
+    return {**totals, "total": totals["erosion"] + totals["narrowing"]}
 
 
 def weighted_kappa(a, b, n_classes: int, weights: str = "quadratic") -> float:

@@ -102,13 +102,17 @@ def landmark_targets(rows: list[dict], kind: str, sigma: float = 0.9) -> np.ndar
     areas = _areas(kind)
     gy, gx = np.mgrid[0:GRID, 0:GRID]
     out = np.zeros((len(rows), GRID * GRID, len(areas)), np.float32)
-    for i, r in enumerate(rows):
-        for k, a in enumerate(areas):
-            x, y = (float(v) for v in r[f"lm_{a}"].split(";"))
+    for k, a in enumerate(areas):
+        for i, (x, y) in enumerate(_landmarks(rows, a)):
             d2 = (gx + 0.5 - x * GRID) ** 2 + (gy + 0.5 - y * GRID) ** 2
             t = np.exp(-d2 / (2 * sigma ** 2)).ravel()
             out[i, :, k] = t / max(t.sum(), 1e-6)
     return out
+
+
+def _landmarks(rows: list[dict], area: str) -> np.ndarray:
+    """(films, 2) landmark of ``area`` as fractions of the image (manifest ``lm_<area>`` = "x;y")."""
+    return np.array([[float(v) for v in r[f"lm_{area}"].split(";")] for r in rows])
 
 
 def _load(data_dir: Path):
@@ -158,7 +162,9 @@ def train_scorer(data_dir, out_dir, *, seed: int = 0, epochs: int = 40, batch_si
     callbacks = [keras.callbacks.EarlyStopping(patience=5, restore_best_weights=True),
                  keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=2)]
     if max_minutes:
-        callbacks.append(_TimeLimit(max_minutes * 60))
+        from .train import _TimeBudget  # the X-ray CNN's wall-clock budget callback
+
+        callbacks.append(_TimeBudget(max_minutes * 60))
     t0 = time.time()
     hist = model.fit(ds(tr, True), validation_data=ds(va, False), epochs=epochs,
                      callbacks=callbacks, verbose=verbose, shuffle=False)  # shuffled above
@@ -220,23 +226,6 @@ def _summary(m: dict) -> dict:
     keys = ("n_films", "total_rmse", "erosion_total_rmse", "jsn_total_rmse", "erosion_mean_rmse",
             "narrowing_mean_rmse", "erosion_mean_kappa", "narrowing_mean_kappa")
     return {k: m[k] for k in keys}
-
-
-class _TimeLimit:
-    """Stop training after a wall-clock budget (checked at epoch ends)."""
-
-    def __new__(cls, seconds: float):
-        import keras
-
-        class TimeLimit(keras.callbacks.Callback):
-            def on_train_begin(self, logs=None):
-                self.t0 = time.time()
-
-            def on_epoch_end(self, epoch, logs=None):
-                if time.time() - self.t0 > seconds:
-                    self.model.stop_training = True
-
-        return TimeLimit()
 
 
 @dataclass
@@ -326,12 +315,11 @@ def evaluate_scorer(model_dir, data_dir, *, report=None, update_card: bool = Fal
     e, j = grade_arrays(rows)
     pe, pj, where = pred.grades(x)
     m = svh_agreement(e, pe, j, pj, EROSION_AREAS, JSN_AREAS)
-    # how far the attention peak lands from the true landmark, in grid cells
+    # how far the attention peak lands from the true landmark, in input pixels
     errs = []
     for kind in ("erosion", "narrowing"):
         for k, a in enumerate(_areas(kind)):
-            true = np.array([[float(v) for v in r[f"lm_{a}"].split(";")] for r in rows])
-            errs.append(np.hypot(*(where[kind][:, k] - true).T) * SCORER_INPUT)
+            errs.append(np.hypot(*(where[kind][:, k] - _landmarks(rows, a)).T) * SCORER_INPUT)
     m["landmark_error_px_median"] = float(np.median(np.concatenate(errs)))
     versions = sorted({r["generator_version"] for r in rows})
     seeds = sorted({r["dataset_seed"] for r in rows})
