@@ -9,7 +9,7 @@ loading, so one instance can be shared by every Streamlit session or Flask worke
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +20,7 @@ from .clinical.schema import LAB_MARKERS
 from .errors import InsufficientDataError, InvalidLabValuesError, ModelError, ModelNotFoundError
 from .imaging import ImageMeta, IntakeLimits, read_image
 from .model_card import BACKGROUND_FILE, PREPROCESSOR_FILE
-from .preprocess import XRAY_INPUT_SIZE, prepare_xray
+from .preprocess import XRAY_INPUT_SIZE, describe_collimation, prepare_film
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,11 @@ class XrayPredictor:
                 img = img[..., 0]
         else:
             img, meta = read_image(source, limits=self.limits)
-        return img, prepare_xray(img, self.input_size), meta
+        x, margins = prepare_film(img, self.input_size)
+        note = describe_collimation(margins, img.shape)
+        if note and meta is not None:
+            meta = replace(meta, notes=(*meta.notes, note))
+        return img, x, meta
 
     def raw_probabilities(self, x: np.ndarray) -> np.ndarray:
         """Uncalibrated P(RA) for a (N, S, S, 1) batch."""

@@ -241,8 +241,9 @@ def measure_faithfulness(pred, ds, x, y, manifest, *, seed: int = 0, limit: int 
         # each sign's region is brought to 224² on its own
         labels = np.asarray(Image.open(Path(ds.root) / by_file[rels[i]]["mask"]))
         size = pred.input_size
-        masks[i] = prepare_xray((labels > 0).astype(np.float32), size)[..., 0] > 0.5
-        sign_masks[i] = {sign: prepare_xray((labels == v).astype(np.float32), size)[..., 0] > 0.5
+        masks[i] = prepare_xray((labels > 0).astype(np.float32), size, collimation=False)[..., 0] > 0.5
+        sign_masks[i] = {sign: prepare_xray((labels == v).astype(np.float32), size,
+                                             collimation=False)[..., 0] > 0.5
                          for sign, v in MASK_LABELS.items() if (labels == v).any()}
     for method in METHODS:
         t = time.time()
