@@ -16,8 +16,9 @@ $(STAMP): requirements.txt constraints.txt | $(PY)
 	$(PY) -m pip install -q -r requirements.txt -c constraints.txt
 	touch $@
 
-$(DEVSTAMP): $(STAMP) requirements-dev.txt
+$(DEVSTAMP): $(STAMP) requirements-dev.txt requirements-keras2.txt
 	$(PY) -m pip install -q -r requirements-dev.txt -c constraints.txt
+	$(PY) -m pip install -q --no-deps -r requirements-keras2.txt
 	touch $@
 
 ## Start the Streamlit app on the shipped demo models.

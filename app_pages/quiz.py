@@ -150,53 +150,11 @@ if role == "teacher":
 name = st.text_input("Your name (as the teacher should see it)", key="q_name")
 if not name.strip():
     st.stop()
-i = min(st.session_state.get("q_index", 0), N_FILMS - 1)
-film = films[i]
-img, mask, signs, truth_svh, film_png = film_image(film)
-st.progress((i + 1) / N_FILMS, text=f"Film {i + 1} of {N_FILMS}")
-locked = db.answer_of(code, name, film.index)
-left, right = st.columns([3, 2])
-left.image(film_png, caption=f"Film {i + 1}: is there an RA pattern?", width="stretch")
-with right:
-    choice = st.radio("Your answer", ANSWERS, index=None if locked is None else ANSWERS.index(locked),
-                      key=f"q_answer_{code}_{i}", disabled=locked is not None)
-    locked_grades = db.grades_of(code, name, film.index) if locked is not None else None
-    grade = st.toggle("Grade the joints too (Sharp/van der Heijde)", key=f"q_grade_{code}_{i}",
-                      value=locked_grades is not None, disabled=locked is not None)
-if grade:
-    with st.expander("Your grades per area (DIPs are not scored for RA)", expanded=locked is None):
-        grading_grid(f"q_grid_{code}_{i}", locked_grades)
-if locked is None:
-    right.button("Submit (locks your answer)", disabled=choice is None, key=f"q_submit_{i}",
-                 on_click=submit, args=(code, name, film, i, truth_svh))
-    st.stop()
-truth = truth_answer(film)
-(right.success if locked == truth else right.error)(
-    f"Truth: **{truth}** ({SUBTYPE_NAMES.get(film.subtype, film.subtype)}; signs: "
-    f"{', '.join(s.replace('_', ' ') for s in signs) or 'none'}). You answered **{locked}** "
-    "(locked).")
-right.button("Next film", disabled=i + 1 >= N_FILMS, key=f"q_next_{i}", on_click=next_film,
-             args=(i,))
-
-_, caption, overlay, truth_rgb, legend, model_grades = reveal(film, xray_model_dir())
-a, b = st.columns(2)
-a.image(overlay, caption=caption, width="stretch")
-b.image(truth_rgb, caption="Every sign the generator drew, by type", width="stretch")
-b.markdown(legend)
-st.subheader("Joints: the truth, your grades and the scorer's")
-yours = grade_agreement(truth_svh, locked_grades) if locked_grades else None
-model = grade_agreement(truth_svh, model_grades) if model_grades else None
-k1, k2 = st.columns(2)
-k1.metric("Your weighted κ vs truth", "not graded" if yours is None else f"{yours['kappa']:.2f}",
-          help="Quadratic weighted kappa, mean of erosion (16 areas) and narrowing (15 areas)")
-k2.metric("Scorer's weighted κ vs truth", "no scorer" if model is None else f"{model['kappa']:.2f}")
-import pandas as pd  # noqa: E402
-
-table = pd.DataFrame(joint_rows(truth_svh, {"yours": locked_grades, "scorer": model_grades}))
-table = table.set_index("area")
 
 
 def _style(df):
+    import pandas as pd
+
     out = pd.DataFrame("", index=df.index, columns=df.columns)
     for kind, colour in (("erosion", "#ff3c3c"), ("narrowing", "#ffa014")):
         t = f"{kind} truth"
@@ -209,7 +167,61 @@ def _style(df):
     return out
 
 
-st.dataframe(table.style.apply(_style, axis=None).format("{:.0f}", na_rep="—"),
-             height=35 * len(table) + 40)
-st.caption("Truth in colour where a sign was drawn (red erosion, orange narrowing); a shaded "
-           "cell differs from the truth. '—' = not an SvH area for that sign.")
+# A fragment: Submit and Next rerun only the film, the answer and the reveal, so a class
+# clicking at once costs the server and each browser one small update, not the whole page.
+@st.fragment
+def student_view(code: str, name: str, films: list) -> None:
+    i = min(st.session_state.get("q_index", 0), N_FILMS - 1)
+    film = films[i]
+    img, mask, signs, truth_svh, film_png = film_image(film)
+    st.progress((i + 1) / N_FILMS, text=f"Film {i + 1} of {N_FILMS}")
+    locked = db.answer_of(code, name, film.index)
+    left, right = st.columns([3, 2])
+    left.image(film_png, caption=f"Film {i + 1}: is there an RA pattern?", width="stretch")
+    with right:
+        choice = st.radio("Your answer", ANSWERS,
+                          index=None if locked is None else ANSWERS.index(locked),
+                          key=f"q_answer_{code}_{i}", disabled=locked is not None)
+        locked_grades = db.grades_of(code, name, film.index) if locked is not None else None
+        grade = st.toggle("Grade the joints too (Sharp/van der Heijde)", key=f"q_grade_{code}_{i}",
+                          value=locked_grades is not None, disabled=locked is not None)
+    if grade:
+        with st.expander("Your grades per area (DIPs are not scored for RA)",
+                         expanded=locked is None):
+            grading_grid(f"q_grid_{code}_{i}", locked_grades)
+    if locked is None:
+        right.button("Submit (locks your answer)", disabled=choice is None, key=f"q_submit_{i}",
+                     on_click=submit, args=(code, name, film, i, truth_svh))
+        return
+    truth = truth_answer(film)
+    (right.success if locked == truth else right.error)(
+        f"Truth: **{truth}** ({SUBTYPE_NAMES.get(film.subtype, film.subtype)}; signs: "
+        f"{', '.join(s.replace('_', ' ') for s in signs) or 'none'}). You answered **{locked}** "
+        "(locked).")
+    right.button("Next film", disabled=i + 1 >= N_FILMS, key=f"q_next_{i}", on_click=next_film,
+                 args=(i,))
+
+    _, caption, overlay, truth_rgb, legend, model_grades = reveal(film, xray_model_dir())
+    a, b = st.columns(2)
+    a.image(overlay, caption=caption, width="stretch")
+    b.image(truth_rgb, caption="Every sign the generator drew, by type", width="stretch")
+    b.markdown(legend)
+    st.subheader("Joints: the truth, your grades and the scorer's")
+    yours = grade_agreement(truth_svh, locked_grades) if locked_grades else None
+    model = grade_agreement(truth_svh, model_grades) if model_grades else None
+    k1, k2 = st.columns(2)
+    k1.metric("Your weighted κ vs truth", "not graded" if yours is None else f"{yours['kappa']:.2f}",
+              help="Quadratic weighted kappa, mean of erosion (16 areas) and narrowing (15 areas)")
+    k2.metric("Scorer's weighted κ vs truth",
+              "no scorer" if model is None else f"{model['kappa']:.2f}")
+    import pandas as pd
+
+    table = pd.DataFrame(joint_rows(truth_svh, {"yours": locked_grades, "scorer": model_grades}))
+    table = table.set_index("area")
+    # A static table: the class's browsers render plain HTML faster than a data grid.
+    st.table(table.style.apply(_style, axis=None).format("{:.0f}", na_rep="—"))
+    st.caption("Truth in colour where a sign was drawn (red erosion, orange narrowing); a shaded "
+               "cell differs from the truth. '—' = not an SvH area for that sign.")
+
+
+student_view(code, name, films)

@@ -4,7 +4,8 @@ against one ``streamlit run``; page-update latency and server CPU/RSS per N.
 Students join 0.5 s apart (opening the page is not timed). Each opens /quiz, enters the
 session code and a name, then for each film answers,
 submits (timed: click → the "Truth" banner) and goes to the next film (timed: click → the next
-film's progress text). ``python -m bench.classroom [--students 1,5,10,20] [--films 3]``.
+film's progress text). Times are taken in the page (click event → the DOM change that shows the
+text), not by Playwright's polling. ``python -m bench.classroom [--students 1,5,10,20] [--films 3]``.
 """
 
 from __future__ import annotations
@@ -59,6 +60,29 @@ def _serve(env) -> tuple[subprocess.Popen, str]:
     raise TimeoutError("streamlit did not start")
 
 
+# Timed in the page itself: from the click event to the first DOM change that shows ``text``
+# (a MutationObserver), so Playwright's own polling (up to 0.5 s between looks) is not counted.
+_ARM = """text => {
+  window.__lat = new Promise(done => {
+    document.addEventListener('click', () => {
+      const t0 = performance.now();
+      const seen = () => document.body.textContent.includes(text);
+      const mo = new MutationObserver(() => {
+        if (seen()) { mo.disconnect(); done((performance.now() - t0) / 1000); }
+      });
+      mo.observe(document.body, {subtree: true, childList: true, characterData: true});
+    }, {capture: true, once: true});
+  });
+}"""
+
+
+async def _timed_click(page, button, text: str) -> float:
+    """Seconds from clicking ``button`` to ``text`` appearing, measured in the page."""
+    await page.evaluate(_ARM, text)
+    await button.click()
+    return float(await page.evaluate("window.__lat"))
+
+
 async def _student(browser, url: str, code: str, name: str, films: int, out: list[float],
                    delay: float = 0.0):
     await asyncio.sleep(delay)  # a class arrives over a few seconds, not in one instant
@@ -76,15 +100,10 @@ async def _student(browser, url: str, code: str, name: str, films: int, out: lis
         await page.locator("label").filter(has_text=re.compile(r"^RA$")).first.click()
         submit = page.get_by_role("button", name="Submit (locks your answer)")
         await submit.wait_for(timeout=180_000)
-        t = time.perf_counter()
-        await submit.click()
-        await page.get_by_text("Truth:", exact=False).first.wait_for(timeout=180_000)
-        out.append(time.perf_counter() - t)
+        out.append(await _timed_click(page, submit, "Truth:"))
         if i + 1 < films:
-            t = time.perf_counter()
-            await page.get_by_role("button", name="Next film").click()
-            await page.get_by_text(f"Film {i + 2} of", exact=False).first.wait_for(timeout=180_000)
-            out.append(time.perf_counter() - t)
+            out.append(await _timed_click(page, page.get_by_role("button", name="Next film"),
+                                          f"Film {i + 2} of"))
     await page.close()
 
 

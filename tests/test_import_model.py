@@ -182,7 +182,7 @@ def test_refusals_name_what_to_change(tmp_path):
         import_xray(tmp_path / "seq.keras", tmp_path / "z", preprocess="rescale", cam_layer="nope")
     (tmp_path / "sm").mkdir()
     (tmp_path / "sm" / "saved_model.pb").write_bytes(b"")
-    with pytest.raises(InvalidInputError, match="SavedModel"):
+    with pytest.raises(InvalidInputError, match="SavedModel without Keras metadata"):
         import_xray(tmp_path / "sm", tmp_path / "w")
     assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
 
@@ -338,3 +338,79 @@ def test_branching_graph_with_a_residual_add_and_towers_imports_and_explains(tmp
     x01 = np.random.default_rng(4).random((56, 56, 1)).astype(np.float32)
     pred = _check_cam(tmp_path / "branchy", src, "last_conv", x01, lambda v: v, _ra_logit)
     assert abs(float(pred.raw_probabilities(x01[None])[0]) - float(m(x01[None])[0, 1])) < 1e-5
+
+
+@pytest.fixture(scope="module")
+def keras2_savedmodels(tmp_path_factory):
+    """SavedModel folders written by Keras 2 itself (tf_keras, a dev requirement), in a separate
+    process: the format most models trained before Keras 3 are in."""
+    import importlib.util
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    if importlib.util.find_spec("tf_keras") is None:
+        pytest.skip("tf_keras is not installed (make test installs it)")
+    out = tmp_path_factory.mktemp("keras2")
+    script = Path(__file__).with_name("keras2_savedmodels.py")
+    subprocess.run([sys.executable, str(script), str(out)], check=True, capture_output=True,
+                   timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    return out
+
+
+def test_keras2_savedmodel_with_nested_backbone_imports_with_its_weights(tmp_path,
+                                                                          keras2_savedmodels):
+    from ra_models.predictor import XrayPredictor
+    from ra_models.xray.importer import import_xray, load_user_model
+
+    src = keras2_savedmodels / "mnv2_sigmoid"
+    card = import_xray(src, tmp_path / "mnv2", classes=["Normal", "RA"])
+    assert card["provenance"]["inferred"]["preprocess"] == "none"  # its own Rescaling layer
+    assert card["provenance"]["source_file"] == "mnv2_sigmoid"
+    assert len(card["provenance"]["source_sha256"]) == 64
+    cam_layer = card["architecture"]["gradcam_layer"]
+    assert cam_layer.startswith("mobilenetv2")
+    ref = np.load(keras2_savedmodels / "mnv2_sigmoid.npz")
+    # every weight came across: the rebuilt model answers as Keras 2 did (moving averages too)
+    rebuilt = load_user_model(src)
+    assert np.allclose(np.asarray(rebuilt(ref["x"])), ref["p"], atol=1e-5)
+    pred = XrayPredictor.load(tmp_path / "mnv2")
+    gray = ref["x"][..., :1] / 255.0  # what the folder takes: one grey channel in [0, 1]
+    assert np.allclose(pred.raw_probabilities(gray), ref["p"][:, 0], atol=1e-5)
+    # the same model as a Keras 2 .h5 file (DepthwiseConv2D configs carry Keras 2's `groups`)
+    import_xray(keras2_savedmodels / "mnv2_sigmoid.h5", tmp_path / "mnv2_h5", classes=["Normal", "RA"])
+    pred = XrayPredictor.load(tmp_path / "mnv2_h5")
+    assert np.allclose(pred.raw_probabilities(gray), ref["p"][:, 0], atol=1e-5)
+
+
+def test_keras2_sequential_savedmodel_explains_like_the_tape(tmp_path, keras2_savedmodels):
+    import keras
+
+    from ra_models.xray.importer import import_xray, load_user_model
+
+    src = keras2_savedmodels / "seq_softmax"
+    card = import_xray(src, tmp_path / "seq", classes=["Normal", "RA"], preprocess="rescale")
+    assert card["architecture"]["gradcam_layer"] == "c2"
+    ref = np.load(keras2_savedmodels / "seq_softmax.npz")
+    rebuilt = load_user_model(src)
+    assert isinstance(rebuilt, keras.Sequential)
+    assert np.allclose(np.asarray(rebuilt(ref["x"])), ref["p"], atol=1e-5)
+    # Grad-CAM on the imported folder against a GradientTape reference on the rebuilt model
+    user = tmp_path / "rebuilt.keras"
+    rebuilt.save(user)
+    pred = _check_cam(tmp_path / "seq", user, "c2", ref["x"][0], lambda v: v, _ra_logit)
+    assert np.allclose(pred.raw_probabilities(ref["x"]), ref["p"][:, 1], atol=1e-5)
+
+
+def test_keras2_savedmodel_with_code_or_without_keras_metadata_is_refused(tmp_path,
+                                                                          keras2_savedmodels):
+    from ra_models.xray.importer import import_xray
+
+    with pytest.raises(InvalidInputError, match="Lambda"):
+        import_xray(keras2_savedmodels / "with_lambda", tmp_path / "a", preprocess="rescale")
+    m = _sequential()
+    m.export(tmp_path / "exported", verbose=False)  # Keras 3's serving export: no layers inside
+    with pytest.raises(InvalidInputError, match="without Keras metadata"):
+        import_xray(tmp_path / "exported", tmp_path / "b", preprocess="rescale")
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()

@@ -1,7 +1,8 @@
 """Bring your own X-ray model: ``python -m ra_models import xray --model FILE --out DIR``.
 
-A user's Keras classifier (``.keras`` or legacy ``.h5``; loaded with ``safe_mode=True``, a model
-needing custom objects or Lambda code is refused, never executed) becomes a model folder the
+A user's Keras classifier (``.keras``, legacy ``.h5``, or a SavedModel folder written by
+Keras 2; loaded with ``safe_mode=True``, a model needing custom objects or Lambda code is
+refused, never executed) becomes a model folder the
 apps load like the demo model. The folder holds one *flat functional* Keras model with the
 project's contract — input (S, S, 1) grayscale in [0, 1], output softmax {not RA, RA} — built
 from the user's own layers:
@@ -73,18 +74,17 @@ def _refuse_code(config, where: str) -> None:
 
 
 def load_user_model(path: str | Path):
-    """A user's ``.keras``/``.h5`` classifier, loaded safely; clear errors otherwise."""
+    """A user's ``.keras``/``.h5`` classifier or Keras 2 SavedModel folder, loaded safely (code
+    refused before anything is built); clear errors otherwise."""
     import keras
 
     path = Path(path)
     shown = path.name
     if path.is_dir():
         if (path / "saved_model.pb").exists():
-            raise ImportError_(
-                f"'{shown}' is a TensorFlow SavedModel: Keras 3 can run it but not open its "
-                "layers, so no heatmap could be computed. Save the model from the code that "
-                "built it with model.save('model.keras') (or .h5) and import that file.")
-        raise ImportError_(f"'{shown}' is a folder, not a model file (.keras or .h5).")
+            return _load_keras2_savedmodel(path, shown)
+        raise ImportError_(f"'{shown}' is a folder, not a model file (.keras or .h5) nor a "
+                           "SavedModel folder (no saved_model.pb in it).")
     if not path.exists():
         raise ImportError_(f"Model file '{shown}' does not exist.")
     suffix = path.suffix.lower()
@@ -109,11 +109,203 @@ def load_user_model(path: str | Path):
     else:
         raise ImportError_(f"'{shown}': use a .keras or .h5 model file.")
     _refuse_code(config, f"'{shown}'")
+    if suffix != ".keras":  # written by Keras 2: its config is read as Keras 3 reads .h5 files
+        model = _from_keras2_config(config, shown)
+        try:
+            model.load_weights(path)
+        except Exception as e:  # noqa: BLE001 - Keras raises many types; all mean "cannot import"
+            raise ImportError_(f"'{shown}': its weights could not be loaded: "
+                               f"{str(e).splitlines()[0][:300]}.") from e
+        return model
     try:
         return keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as e:  # noqa: BLE001 - Keras raises many types; all mean "cannot import"
         reason = str(e).split("\n")[0][:300]
         raise ImportError_(f"'{shown}' could not be loaded safely: {reason}.") from e
+
+
+def _proto_fields(buf: bytes):
+    """(field number, value) pairs of one protobuf message: varints as ints, length-delimited
+    fields as bytes. Enough to read ``keras_metadata.pb`` without Keras 2's generated classes."""
+    def varint(i):
+        out = shift = 0
+        while True:
+            byte = buf[i]
+            i += 1
+            out |= (byte & 0x7F) << shift
+            shift += 7
+            if byte < 0x80:
+                return out, i
+
+    i = 0
+    while i < len(buf):
+        key, i = varint(i)
+        field, wire = key >> 3, key & 7
+        if wire == 0:
+            value, i = varint(i)
+        elif wire == 2:
+            n, i = varint(i)
+            value, i = buf[i: i + n], i + n
+        elif wire in (1, 5):
+            value, i = buf[i: i + (8 if wire == 1 else 4)], i + (8 if wire == 1 else 4)
+        else:
+            raise ValueError(f"unsupported protobuf wire type {wire}")
+        yield field, value
+
+
+def _untuple(obj):
+    """Keras 2's SavedModel JSON writes tuples as {"class_name": "__tuple__", "items": [...]}."""
+    if isinstance(obj, dict):
+        if obj.get("class_name") == "__tuple__" and "items" in obj:
+            return [_untuple(v) for v in obj["items"]]
+        return {k: _untuple(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_untuple(v) for v in obj]
+    return obj
+
+
+def _keras2_config(metadata: bytes, shown: str) -> dict:
+    """The model config that Keras 2 stored for the root object of a SavedModel."""
+    try:
+        for field, node in _proto_fields(metadata):  # SavedMetadata.nodes = 1
+            if field != 1:
+                continue
+            obj = dict(_proto_fields(node))  # SavedObject: node_path = 3, metadata = 5
+            if obj.get(3) == b"root":
+                meta = json.loads(obj.get(5, b"{}"))
+                config = meta.get("model_config") or {"class_name": meta["class_name"],
+                                                      "config": meta["config"]}
+                return _untuple(config)
+    except (ValueError, KeyError, IndexError) as e:
+        raise ImportError_(f"'{shown}': keras_metadata.pb cannot be read ({e}).") from e
+    raise ImportError_(f"'{shown}': keras_metadata.pb describes no model.")
+
+
+#: Keras 3 weight names whose Keras 2 attribute had another name.
+_KERAS2_WEIGHT_NAMES = {"kernel": ("depthwise_kernel",)}
+
+
+def _restore_keras2_weights(model, prefix: Path, shown: str) -> None:
+    """Assign a SavedModel's checkpoint to a Keras 3 model rebuilt from the same config.
+
+    The checkpoint's object graph is walked as Keras 2 tracked it: a model's children
+    ``layer_with_weights-J`` are its layers that hold weights, in order (a nested backbone is
+    one of them), and a layer's children are its variables by attribute name."""
+    import tensorflow as tf
+    from tensorflow.core.protobuf import trackable_object_graph_pb2
+
+    try:
+        reader = tf.train.load_checkpoint(str(prefix))
+        graph = trackable_object_graph_pb2.TrackableObjectGraph()
+        graph.ParseFromString(reader.get_tensor("_CHECKPOINTABLE_OBJECT_GRAPH"))
+    except Exception as e:  # noqa: BLE001 - TensorFlow raises several types for a bad checkpoint
+        raise ImportError_(f"'{shown}': its variables/ checkpoint cannot be read "
+                           f"({str(e).splitlines()[0][:200]}).") from e
+
+    def kids(node: int) -> dict:
+        return {c.local_name: c.node_id for c in graph.nodes[node].children}
+
+    def walk(layer, node: int, where: str) -> None:
+        children = kids(node)
+        if getattr(layer, "layers", None):  # a model: its weighted layers, in order
+            for j, sub in enumerate(s for s in layer.layers if s.weights):
+                key = f"layer_with_weights-{j}"
+                if key not in children:
+                    raise ImportError_(f"'{shown}': no weights saved for layer '{sub.name}'.")
+                walk(sub, children[key], f"{where}/{sub.name}")
+            return
+        for w in layer.weights:
+            name = next((n for n in (w.name, *_KERAS2_WEIGHT_NAMES.get(w.name, ()))
+                         if n in children), None)
+            attrs = {a.name: a.checkpoint_key for a in graph.nodes[children[name]].attributes} \
+                if name else {}
+            if "VARIABLE_VALUE" not in attrs:
+                raise ImportError_(f"'{shown}': weight '{w.name}' of layer '{layer.name}' is not "
+                                   "in the SavedModel's checkpoint.")
+            value = reader.get_tensor(attrs["VARIABLE_VALUE"])
+            if tuple(value.shape) != tuple(w.shape):
+                raise ImportError_(f"'{shown}': weight '{w.name}' of layer '{layer.name}' has "
+                                   f"shape {tuple(value.shape)}, the layer wants {tuple(w.shape)}.")
+            w.assign(value)
+
+    walk(model, 0, model.name)
+
+
+def _load_keras2_savedmodel(path: Path, shown: str):
+    """A SavedModel folder written by Keras 2 (``model.save('dir')`` in TensorFlow ≤ 2.15):
+    the model is rebuilt from the config in ``keras_metadata.pb`` with standard Keras 3 layers
+    (a Lambda or custom class is refused first) and its checkpoint assigned layer by layer. The
+    SavedModel's graphs are never loaded or run."""
+    metadata = path / "keras_metadata.pb"
+    if not metadata.exists():
+        raise ImportError_(
+            f"'{shown}' is a SavedModel without Keras metadata (from model.export(), "
+            "tf.saved_model.save or TF Hub): its layers cannot be opened, so no heatmap could be "
+            "computed. Save the model from the code that built it with model.save('model.keras') "
+            "(or .h5) and import that file.")
+    config = _keras2_config(metadata.read_bytes(), shown)
+    _refuse_code(config, f"'{shown}'")
+    model = _from_keras2_config(config, shown)
+    _restore_keras2_weights(model, path / "variables" / "variables", shown)
+    return model
+
+
+def _keras2_compat(config):
+    """What Keras 3's own legacy loader trips over in Keras 2 configs, fixed where the meaning
+    is unchanged: DepthwiseConv2D's ``groups`` key (always 1; every Keras 2 MobileNet has it) is
+    dropped, and calls of a nested model are renumbered (Keras 2 counted the nested model's own
+    construction as its node 0; Keras 3 rebuilds it without that node), and a single input or
+    output is written as one tensor rather than a list of one (else a nested model returns a
+    list)."""
+    if isinstance(config, dict):
+        out = {k: _keras2_compat(v) for k, v in config.items()}
+        if out.get("class_name") == "DepthwiseConv2D" and isinstance(out.get("config"), dict):
+            if out["config"].get("groups", 1) == 1:
+                out["config"].pop("groups", None)
+        layers = out.get("layers")
+        if isinstance(layers, list) and "input_layers" in out:
+            nested = {lay.get("name") for lay in layers if isinstance(lay, dict)
+                      and lay.get("class_name") in ("Functional", "Model")}
+            for lay in layers:
+                for node in lay.get("inbound_nodes", []) if isinstance(lay, dict) else []:
+                    for ref in node if isinstance(node, list) else []:
+                        if (isinstance(ref, list) and len(ref) >= 3 and ref[0] in nested
+                                and isinstance(ref[1], int) and ref[1] >= 1):
+                            ref[1] -= 1
+            for key in ("input_layers", "output_layers"):  # one tensor, not a list of one
+                refs = out.get(key)
+                if isinstance(refs, list) and len(refs) == 1 and isinstance(refs[0], list) \
+                        and len(refs[0]) == 3 and isinstance(refs[0][0], str):
+                    out[key] = refs[0]
+        return out
+    if isinstance(config, list):
+        return [_keras2_compat(v) for v in config]
+    return config
+
+
+def _from_keras2_config(config: dict, shown: str):
+    """A Keras 3 model rebuilt from a Keras 2 config (code already refused), with the loader
+    Keras 3 itself uses for legacy .h5 files; no weights yet."""
+    from keras.src.legacy.saving import saving_utils
+
+    try:
+        return saving_utils.model_from_config(_keras2_compat(config))
+    except Exception as e:  # noqa: BLE001 - any failure here means "cannot import"
+        raise ImportError_(f"'{shown}' could not be rebuilt from its config: "
+                           f"{str(e).splitlines()[0][:300]}.") from e
+
+
+def source_digest(path: str | Path) -> str:
+    """sha256 of a model file, or of a SavedModel folder (every file's path and bytes, sorted)."""
+    import hashlib
+
+    path = Path(path)
+    if not path.is_dir():
+        return model_card.sha256_file(path)
+    h = hashlib.sha256()
+    for f in sorted(p for p in path.rglob("*") if p.is_file()):
+        h.update(str(f.relative_to(path)).encode() + b"\0" + model_card.sha256_file(f).encode())
+    return h.hexdigest()
 
 
 def _chain(model) -> list:
@@ -372,7 +564,7 @@ def import_xray(model_path, out_dir, *, classes: list[str] | None = None,
         "uncertain_band": 0.15,
         "training_data": {"source": "user model", "note": "trained elsewhere; see provenance"},
         "provenance": {
-            "source_file": src.name, "source_sha256": model_card.sha256_file(src),
+            "source_file": src.name, "source_sha256": source_digest(src),
             "imported_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             "imported_by": who,
             "inferred": {"input_size": size, "channels": facts["channels"],
