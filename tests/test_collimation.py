@@ -100,3 +100,23 @@ def test_predictor_notes_the_shutter_in_the_image_details(tiny_xray_predictor):
     _, _, meta = tiny_xray_predictor.prepare(_png(gen.render(clean, 256)[0]))
     assert "collimator" not in dict(describe_meta(meta))["Done on intake"].lower()
     assert describe_collimation((0, 0, 0, 0), (10, 10)) == ""
+
+
+def test_flask_page_and_api_say_a_shutter_was_filled(client):
+    import io
+
+    gen = get("2.0.0")
+    spec = gen.with_changes(gen.sample_spec(12, "RA"), collimation=(0.0, 0.06, 0.0, 0.0),
+                            marker_corner=None)
+    png = _png(gen.render(spec, 256)[0])
+    r = client.post("/api/v1/xray", data={"file": (io.BytesIO(png), "film.png")},
+                    content_type="multipart/form-data")
+    assert r.status_code == 200
+    assert any("collimator shutter found (top 6%)" in n for n in r.get_json()["intake"])
+    import re
+
+    html = client.get("/xray").get_data(as_text=True)
+    tok = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    page = client.post("/xray", data={"csrf_token": tok, "file": (io.BytesIO(png), "film.png")},
+                       content_type="multipart/form-data")
+    assert page.status_code == 200 and b"Done on intake: collimator shutter found (top 6%)" in page.data

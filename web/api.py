@@ -61,6 +61,7 @@ def xray():
     # probability_ra stays for experts but is not meaningful (see ood.reasons).
     return jsonify(label=a.label, assessable=a.assessable, probability_ra=round(r.probability_ra, 4),
                    threshold=r.threshold, uncertain=r.uncertain, ood=a.ood_dict(),
+                   intake=list(a.meta.notes) if a.meta is not None else [],
                    model=r.model.to_dict(), disclaimer=DISCLAIMER)
 
 

@@ -59,7 +59,8 @@ def xray_predict():
         heat_uri = "data:image/png;base64," + base64.b64encode(
             to_png(explained_overlay(a.image, hm, alpha=0.6, muted=muted))).decode()
     return render_template("xray_result.html", r=a.result, ood=a.ood, heat_uri=heat_uri,
-                           hm=hm, muted=muted, filename=f.filename)
+                           hm=hm, muted=muted, filename=f.filename,
+                           intake=a.meta.notes if a.meta is not None else ())
 
 
 #: Optional fields of the lab form beyond the six values (see ra_models.clinical.workup).
