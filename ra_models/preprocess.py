@@ -20,6 +20,9 @@ from PIL import Image
 from .errors import InvalidImageError
 
 XRAY_INPUT_SIZE = 224
+#: What :func:`prepare_xray` does, as model cards state it.
+PREPROCESSING = ("ra_models.preprocess.prepare_xray: collimator shutters filled from the "
+                 "film's edge, longest side resized (bilinear), padded to a square")
 
 
 def border_median(img: np.ndarray) -> float:

@@ -120,3 +120,15 @@ def test_flask_page_and_api_say_a_shutter_was_filled(client):
     page = client.post("/xray", data={"csrf_token": tok, "file": (io.BytesIO(png), "film.png")},
                        content_type="multipart/form-data")
     assert page.status_code == 200 and b"Done on intake: collimator shutter found (top 6%)" in page.data
+
+
+def test_shipped_cnn_ignores_collimator_shutters():
+    """Issue 10's goal on the shipped model: a shutter moves P(RA) by ≤ 0.10 and flips nothing
+    (fresh films, other seeds than the card's table)."""
+    from ra_models import Settings
+    from ra_models.predictor import XrayPredictor
+    from ra_models.xray.evaluate import nuisance_sensitivity
+
+    pred = XrayPredictor.load(Settings.from_env().xray_model_dir)
+    table = nuisance_sensitivity(pred, n_per_class=12, seed=31_000)["table"]["collimation"]
+    assert table["goal_met"], table

@@ -23,6 +23,7 @@ import numpy as np
 
 from .. import model_card
 from ..errors import InvalidDataError
+from ..preprocess import PREPROCESSING
 from ..synthetic.dataset import read_manifest
 from ..synthetic.svh import (
     AREA_NAMES,
@@ -186,7 +187,7 @@ def train_scorer(data_dir, out_dir, *, seed: int = 0, epochs: int = 40, batch_si
         "parameters": int(model.count_params()),
         "input": {"shape": [SCORER_INPUT, SCORER_INPUT, 1], "dtype": "float32",
                   "value_range": [0, 1],
-                  "preprocessing": "ra_models.preprocess.prepare_xray (pad to square, bilinear)"},
+                  "preprocessing": PREPROCESSING},
         "areas": {"erosion": list(EROSION_AREAS), "narrowing": list(JSN_AREAS)},
         "training_data": {"source": "synthetic phantoms", "generator_version": ",".join(versions),
                           "dataset_seed": sorted({int(r["dataset_seed"]) for r in rows}),

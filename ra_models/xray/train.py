@@ -12,6 +12,7 @@ from .. import model_card
 from ..calibration import apply_temperature, fit_temperature
 from ..metrics import binary_metrics
 from ..model_card import MODEL_FILE
+from ..preprocess import PREPROCESSING
 from ..splits import stratified_split
 from ..synthetic.dataset import read_manifest
 from .data import find_images, load_arrays, make_tf_dataset
@@ -187,7 +188,7 @@ def train_xray(data_dir: str | Path, out_dir: str | Path, *, epochs: int = 50, s
                          "gradcam_layer": gradcam_layer_for(arch), "output": "softmax over classes"},
         "parameters": int(model.count_params()),
         "input": {"shape": [224, 224, 1], "dtype": "float32", "value_range": [0, 1],
-                  "preprocessing": "ra_models.preprocess.prepare_xray (pad to square, bilinear)",
+                  "preprocessing": PREPROCESSING,
                   "modality": "hand radiograph (PA)"},
         "classes": list(CLASS_NAMES),
         "calibration": {"method": "temperature scaling", "temperature": temperature,
