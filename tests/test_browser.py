@@ -260,3 +260,17 @@ def test_deep_link_on_a_cold_server_shows_the_app_frame(browser, model_env):
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
+
+
+def test_classroom_benchmark_times_a_student_in_the_page(tmp_path):
+    """bench.classroom end to end at one student: its own streamlit run, the quiz taken in
+    chromium, every page update timed in the page (a MutationObserver) and reported."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "RA_QUIZ_DIR": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-m", "bench.classroom", "--students", "1", "--films", "2"],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    row = next(line for line in out.stdout.splitlines() if line.startswith("| 1 |"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[1] == "3"  # submit, next, submit
+    p50, p95 = (float(c.removesuffix(" s")) for c in cells[2:4])
+    assert 0 < p50 <= p95 < 60
