@@ -210,7 +210,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     im = sub.add_parser("import", help="import your own Keras X-ray classifier as a model folder")
     im.add_argument("kind", choices=("xray",))
-    im.add_argument("--model", required=True, help="a .keras or .h5 file")
+    im.add_argument("--model", required=True,
+                    help="a .keras or .h5 file, or a SavedModel folder written by Keras 2")
     im.add_argument("--out", required=True, help="the model folder to write")
     im.add_argument("--classes", help="class names in the model's output order, e.g. Normal,RA")
     im.add_argument("--positive", default="RA", help="which class is RA (default: RA)")

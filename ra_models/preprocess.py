@@ -61,7 +61,7 @@ def resize(img: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:
 #: Collimation detection: a shutter line is bright (median ≥ level) and uniform (≥ 95% of its
 #: pixels within ``tol`` of its median); at most ``cap`` of each side is searched.
 SHUTTER_LEVEL, SHUTTER_TOL, SHUTTER_UNIFORM, SHUTTER_CAP = 0.45, 0.08, 0.95, 0.30
-_DETECT_SIDE = 512  # detection runs on a copy at most this large (a 4096² film costs ~10 ms)
+_DETECT_SIDE = 512  # detection runs on a copy at most this large (a 4096² film costs ~5 ms)
 
 
 def _shutter_lines(lines: np.ndarray) -> np.ndarray:

@@ -107,7 +107,7 @@ def load_user_model(path: str | Path):
         except OSError as e:
             raise ImportError_(f"'{shown}' is not a readable HDF5 file ({e}).") from e
     else:
-        raise ImportError_(f"'{shown}': use a .keras or .h5 model file.")
+        raise ImportError_(f"'{shown}': use a .keras or .h5 model file, or a SavedModel folder.")
     _refuse_code(config, f"'{shown}'")
     if suffix != ".keras":  # written by Keras 2: its config is read as Keras 3 reads .h5 files
         model = _from_keras2_config(config, shown)
