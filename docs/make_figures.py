@@ -5,6 +5,7 @@
 docs/cam_vs_mask.png: an RA phantom (fresh seed), its Grad-CAM overlay and its true signs by type.
 docs/svh_scorer.png: the joint-level scorer's grades on the same film beside the truth.
 docs/phantoms.png and docs/lesions.png: the generator 2.0 contact sheet and lesion crops.
+docs/pairs.png: both hands on one film (RA symmetric; psoriatic arthritis, gout asymmetric).
 docs/shap_bar.png: SHAP bar chart for an example patient. All synthetic.
 """
 
@@ -41,6 +42,7 @@ def main() -> None:
 
     contact_sheet(ROOT / "docs/phantoms.png", seed=7)
     lesion_sheet(ROOT / "docs/lesions.png")
+    pair_sheet(ROOT / "docs/pairs.png")
 
     xp = XrayPredictor.load(ROOT / "assets/models/xray")
     cams = CamExplainer.for_predictor(xp)
@@ -87,8 +89,35 @@ def main() -> None:
     cp = ClinicalPredictor.load(ROOT / "assets/models/clinical")
     v = {"Age": 54, "Gender": "Female", "ESR": 38, "CRP": 14, "RF": 65, "Anti-CCP": 120}
     (ROOT / "docs/shap_bar.png").write_bytes(shap_bar_png(LabExplainer(cp).explain(v)))
-    print("wrote docs/phantoms.png, docs/lesions.png, docs/cam_vs_mask.png, docs/svh_scorer.png "
-          "and docs/shap_bar.png")
+    print("wrote docs/phantoms.png, docs/lesions.png, docs/pairs.png, docs/cam_vs_mask.png, "
+          "docs/svh_scorer.png and docs/shap_bar.png")
+
+
+def pair_sheet(path: Path, size: int = 320) -> None:
+    """Two-hand films with every drawn sign tinted, one row per subtype, seeds 11…"""
+    import numpy as np
+    from PIL import Image, ImageDraw, ImageFont
+
+    from explain.overlay import sign_overlay
+    from ra_models.synthetic.cases import SUBTYPE_NAMES
+    from ra_models.synthetic.lesions import MASK_LABELS
+    from ra_models.synthetic.pairs import render_pair, sample_pair, symmetry
+
+    rows, captions = [], []
+    for seed, subtype in ((11, "established_ra"), (12, "psa"), (13, "gout")):
+        left, right = sample_pair(seed, subtype=subtype)
+        img, mask = render_pair(left, right, size)
+        rows.append(sign_overlay(img, mask, MASK_LABELS)[0])
+        sym = symmetry(left, right)
+        captions.append(f"{SUBTYPE_NAMES[subtype]}: joints involved left {sym['left']}, right "
+                        f"{sym['right']}, in both {sym['both']}")
+    sheet = Image.new("RGB", (2 * size, len(rows) * (size + 26)), "white")
+    d = ImageDraw.Draw(sheet)
+    font = ImageFont.load_default(size=16)
+    for i, (row, caption) in enumerate(zip(rows, captions)):
+        sheet.paste(Image.fromarray(np.asarray(row)), (0, i * (size + 26)))
+        d.text((8, i * (size + 26) + size + 4), caption, fill="black", font=font)
+    sheet.save(path, optimize=True)
 
 
 if __name__ == "__main__":

@@ -144,6 +144,16 @@ def test_teaching_explorer(at):
     at.selectbox(key="t_differential").set_value("psoriatic arthritis").run()
     assert not at.exception
     assert "psoriatic arthritis" in texts(at) and "periostitis" in texts(at)
+    # both hands on one film: a model answer and a truth line per hand, and the symmetry
+    at.selectbox(key="t_differential").set_value("none").run()
+    at.slider(key="t_erosion").set_value(3).run()
+    at.toggle(key="t_both").set_value(True).run()
+    assert not at.exception
+    labels = [m.label for m in at.metric]
+    assert "Left hand: P(RA)" in labels and "Right hand: P(RA)" in labels
+    assert "Truth — left hand: RA" in texts(at) and "Truth — right hand: RA" in texts(at)
+    assert "in both" in texts(at)
+    assert len(at.image) == 3  # the film, the model's view and the truth, each of both hands
 
 
 def test_class_quiz_hides_then_locks_then_reveals(at, tmp_path, monkeypatch):
