@@ -94,8 +94,8 @@ def submit(code: str, name: str, film, i: int, truth_svh: dict) -> None:
               kappa=agreement["kappa"] if agreement else None)
 
 
-def next_film(i: int) -> None:
-    st.session_state["q_index"] = i + 1
+def next_film(position_key: str, i: int) -> None:
+    st.session_state[position_key] = i + 1
 
 
 def grading_grid(key: str, locked_grades: dict | None) -> None:
@@ -170,8 +170,8 @@ def _style(df):
 # A fragment: Submit and Next rerun only the film, the answer and the reveal, so a class
 # clicking at once costs the server and each browser one small update, not the whole page.
 @st.fragment
-def student_view(code: str, name: str, films: list) -> None:
-    i = min(st.session_state.get("q_index", 0), N_FILMS - 1)
+def student_view(code: str, name: str, films: list, position_key: str) -> None:
+    i = min(st.session_state.get(position_key, 0), N_FILMS - 1)
     film = films[i]
     img, mask, signs, truth_svh, film_png = film_image(film)
     st.progress((i + 1) / N_FILMS, text=f"Film {i + 1} of {N_FILMS}")
@@ -199,7 +199,7 @@ def student_view(code: str, name: str, films: list) -> None:
         f"{', '.join(s.replace('_', ' ') for s in signs) or 'none'}). You answered **{locked}** "
         "(locked).")
     right.button("Next film", disabled=i + 1 >= N_FILMS, key=f"q_next_{i}", on_click=next_film,
-                 args=(i,))
+                 args=(position_key, i))
 
     _, caption, overlay, truth_rgb, legend, model_grades = reveal(film, xray_model_dir())
     a, b = st.columns(2)
@@ -224,4 +224,6 @@ def student_view(code: str, name: str, films: list) -> None:
                "cell differs from the truth. '—' = not an SvH area for that sign.")
 
 
-student_view(code, name, films)
+# Each session code and difficulty is its own sequence: a student who switches keeps their place
+# in each, instead of carrying a film number from one sequence into another.
+student_view(code, name, films, f"q_index_{code.strip()}_{difficulty}")

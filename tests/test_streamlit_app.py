@@ -173,6 +173,12 @@ def test_class_quiz_hides_then_locks_then_reveals(at, tmp_path, monkeypatch):
     assert len(at.image) == 3  # film, model heatmap, true signs
     at.button(key="q_next_0").click().run()
     assert any("Film 2 of 10" in str(p.proto) for p in at.get("progress"))
+    # another session code is another sequence: it starts at film 1, and the first one keeps
+    # its place
+    at.text_input(key="q_code").set_value("RHEUM-2").run()
+    assert any("Film 1 of 10" in str(p.proto) for p in at.get("progress"))
+    at.text_input(key="q_code").set_value("RHEUM-1").run()
+    assert any("Film 2 of 10" in str(p.proto) for p in at.get("progress"))
     at.radio(key="q_role").set_value("teacher").run()
     assert not at.exception
     rows = at.dataframe[0].value
