@@ -18,12 +18,12 @@ from PIL import Image
 from .. import model_card
 from ..metrics import binary_metrics, threshold_table
 from ..plots import evaluation_plots
+from ..synthetic.cases import SUBTYPE_NAMES
 from ..synthetic.dataset import read_manifest
 from .data import find_images, load_arrays
 
-SUBTYPE_NAMES = {"early_ra": "early RA", "established_ra": "established RA",
-                 "healthy": "healthy", "oa": "OA hard negatives", "erosive_oa": "erosive OA",
-                 "psa": "psoriatic arthritis", "gout": "gout"}
+#: The order of the per-subtype table: RA first, then the negatives (names as the generator's).
+SUBTYPE_ORDER = ("early_ra", "established_ra", "healthy", "oa", "erosive_oa", "psa", "gout")
 
 
 def _data_note(manifest) -> str:
@@ -70,7 +70,7 @@ def evaluate_xray(model_dir, data_dir, report_dir, *, cv: int = 0, seed: int = 0
         by_file = {r["file"]: r for r in manifest}
         sub = np.array([by_file.get(r, {}).get("subtype", "unknown") for r in rels])
         m["by_subtype"] = {}
-        for s in SUBTYPE_NAMES:
+        for s in SUBTYPE_ORDER:
             k = sub == s
             if k.any():
                 correct = ((p[k] >= pred.threshold).astype(int) == y[k])
