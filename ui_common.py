@@ -89,10 +89,7 @@ def get_svh_scorer():
     """The Sharp/van der Heijde scorer, or None when no scorer folder is installed."""
     from ra_models.xray.scorer import ScorePredictor
 
-    folder = Settings.from_env().svh_model_dir
-    if not (folder / "model_card.json").is_file():
-        return None
-    return ScorePredictor.load(folder)
+    return ScorePredictor.load_optional(Settings.from_env().svh_model_dir)
 
 
 @st.cache_resource(show_spinner="Loading the lab model…")

@@ -120,6 +120,7 @@ def test_flask_page_and_api_say_a_shutter_was_filled(client):
     page = client.post("/xray", data={"csrf_token": tok, "file": (io.BytesIO(png), "film.png")},
                        content_type="multipart/form-data")
     assert page.status_code == 200 and b"Done on intake: collimator shutter found (top 6%)" in page.data
+    assert b"Joint damage (Sharp/van der Heijde), teaching scorer: erosion" in page.data
 
 
 def test_shipped_cnn_ignores_collimator_shutters():

@@ -41,6 +41,7 @@ def test_api_says_not_assessable(client, colour_photo):
     assert body["label"] == "not_assessable" and body["assessable"] is False
     assert body["ood"]["flagged"] is True and body["ood"]["reasons"]
     assert {"score", "threshold"} <= set(body["ood"])
+    assert body["svh"] is None  # joint scores are withheld with the verdict
 
 
 def test_api_hand_film_keeps_its_verdict_and_ood_block(client, in_distribution_png):
@@ -48,6 +49,13 @@ def test_api_hand_film_keeps_its_verdict_and_ood_block(client, in_distribution_p
                        content_type="multipart/form-data").get_json()
     assert body["ood"]["flagged"] is False and body["ood"]["score"] <= body["ood"]["threshold"]
     assert body["label"] in ("RA", "Normal") and body["assessable"] is True
+    # the joint-level scorer's grades for every SvH area, with the model that gave them
+    svh = body["svh"]
+    assert len(svh["erosion"]) == 16 and len(svh["narrowing"]) == 15
+    assert all(0 <= g <= 5 for g in svh["erosion"].values())
+    assert all(0 <= g <= 4 for g in svh["narrowing"].values())
+    assert svh["totals"]["erosion"] == sum(svh["erosion"].values())
+    assert svh["model"]["name"] and "not validated on real films" in svh["note"]
 
 
 def test_flask_page_withholds_verdict(client, colour_photo):
@@ -59,6 +67,7 @@ def test_flask_page_withholds_verdict(client, colour_photo):
     assert r.status_code == 200 and "Not assessable" in page
     assert "Predicted class" not in page
     assert "<details>" in page and "not meaningful for this image" in page
+    assert "Sharp/van der Heijde" not in page  # no joint scores either
 
 
 def test_batch_marks_and_counts_not_assessable(tiny_xray_predictor, tiny_xray_dir, colour_photo,

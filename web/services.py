@@ -19,7 +19,7 @@ class Services:
         self.settings = settings
         self._values = {"xray": xray if xray is not None else _UNSET,
                         "clinical": clinical if clinical is not None else _UNSET,
-                        "cam": _UNSET, "ood": _UNSET}
+                        "cam": _UNSET, "ood": _UNSET, "svh": _UNSET}
         self._lock = threading.RLock()
 
     def _once(self, name: str, factory):
@@ -58,6 +58,13 @@ class Services:
 
         return self._once("ood", lambda: OODChecker.load(self.xray.model_dir)
                           if self.xray.model_dir else None)
+
+    @property
+    def svh(self):
+        """The joint-level (Sharp/van der Heijde) scorer, or None when none is installed."""
+        from ra_models.xray.scorer import ScorePredictor
+
+        return self._once("svh", lambda: ScorePredictor.load_optional(self.settings.svh_model_dir))
 
     def status(self) -> dict:
         """{name: {available, model | error}} for both models, loading them if needed."""

@@ -275,6 +275,16 @@ class ScorePredictor:
         card, path = _verified_card(model_dir, verify)
         return cls(_load_keras(path), card, model_dir)
 
+    @classmethod
+    def load_optional(cls, model_dir) -> ScorePredictor | None:
+        """The scorer in ``model_dir``, or None when no scorer is installed there (it is an
+        optional second model; a folder that exists but fails its checks still raises)."""
+        from ..model_card import CARD_NAME
+
+        if not (Path(model_dir) / CARD_NAME).is_file():
+            return None
+        return cls.load(model_dir)
+
     def grades(self, x: np.ndarray, batch: int = 32):
         """(erosion films×16, narrowing films×15, where dict of (films, areas, 2)) raw values."""
         outs = {"erosion_grade": [], "narrowing_grade": [], "erosion_where": [],
