@@ -34,7 +34,7 @@ def test_analysis_withholds_label(tiny_xray_predictor, tiny_xray_dir, colour_pho
 
 
 def test_api_says_not_assessable(client, colour_photo):
-    r = client.post("/api/v1/xray", data={"file": (io.BytesIO(colour_photo), "photo.png")},
+    r = client.post("/api/v1/xray?svh=1", data={"file": (io.BytesIO(colour_photo), "photo.png")},
                     content_type="multipart/form-data")
     assert r.status_code == 200
     body = r.get_json()
@@ -46,6 +46,10 @@ def test_api_says_not_assessable(client, colour_photo):
 
 def test_api_hand_film_keeps_its_verdict_and_ood_block(client, in_distribution_png):
     body = client.post("/api/v1/xray", data={"file": (io.BytesIO(in_distribution_png), "hand.png")},
+                       content_type="multipart/form-data").get_json()
+    assert body["svh"] is None  # joint scores only on request
+    body = client.post("/api/v1/xray?svh=1",
+                       data={"file": (io.BytesIO(in_distribution_png), "hand.png")},
                        content_type="multipart/form-data").get_json()
     assert body["ood"]["flagged"] is False and body["ood"]["score"] <= body["ood"]["threshold"]
     assert body["label"] in ("RA", "Normal") and body["assessable"] is True

@@ -59,8 +59,11 @@ def xray():
     r = a.result
     # On a film the model cannot judge, the verdict is withheld: label "not_assessable";
     # probability_ra stays for experts but is not meaningful (see ood.reasons).
-    # Joint scores, like the verdict, only for a film the models can judge (and a scorer).
-    svh = svc.svh.score(a.image).to_dict() if a.assessable and svc.svh is not None else None
+    # Joint scores on request (?svh=1: a second model, ~30 ms), and like the verdict only for a
+    # film the models can judge.
+    wanted = request.args.get("svh", "").lower() in ("1", "true", "yes")
+    svh = (svc.svh.score(a.image).to_dict()
+           if wanted and a.assessable and svc.svh is not None else None)
     return jsonify(label=a.label, assessable=a.assessable, probability_ra=round(r.probability_ra, 4),
                    threshold=r.threshold, uncertain=r.uncertain, ood=a.ood_dict(),
                    intake=list(a.meta.notes) if a.meta is not None else [], svh=svh,
