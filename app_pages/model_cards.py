@@ -146,8 +146,6 @@ with tab_x:
 with tab_s:
     card = card_header(s.svh_model_dir, "joint-level scorer")
     if card:
-        from ra_models.synthetic.svh import AREA_NAMES
-
         st.write(f"**Task:** {card['task']} · **design:** {card['architecture']['design']} · "
                  f"**parameters:** {card['parameters']:,}")
         ev = card.get("evaluation") or card["metrics"]
@@ -163,16 +161,10 @@ with tab_s:
             {"Measure": "Mean weighted κ per area, narrowing", "Value": f"{ev['narrowing_mean_kappa']:.2f}"},
         ], hide_index=True)
         if detail.get("areas"):
-            ero, jsn = detail["areas"]["erosion"], detail["areas"]["narrowing"]
-            rows = []
-            for a in dict.fromkeys([*ero, *jsn]):
-                rows.append({"Area": AREA_NAMES.get(a, a),
-                             "Erosion RMSE": f"{ero[a]['rmse']:.2f}" if a in ero else "—",
-                             "Erosion κ": f"{ero[a]['kappa']:.2f}" if a in ero else "—",
-                             "Narrowing RMSE": f"{jsn[a]['rmse']:.2f}" if a in jsn else "—",
-                             "Narrowing κ": f"{jsn[a]['kappa']:.2f}" if a in jsn else "—"})
+            from ra_models.xray.scorer import svh_area_rows
+
             with st.expander("Per area (quadratic weighted kappa on rounded grades)"):
-                st.dataframe(rows, hide_index=True)
+                st.dataframe(svh_area_rows(detail), hide_index=True)
         card_footer(card)
 with tab_c:
     card = card_header(s.clinical_model_dir, "clinical")

@@ -62,8 +62,8 @@ def xray():
     # Joint scores on request (?svh=1: a second model, ~30 ms), and like the verdict only for a
     # film the models can judge.
     wanted = request.args.get("svh", "").lower() in ("1", "true", "yes")
-    svh = (svc.svh.score(a.image).to_dict()
-           if wanted and a.assessable and svc.svh is not None else None)
+    scored = svc.joint_scores(a) if wanted else None
+    svh = scored.to_dict() if scored is not None else None
     return jsonify(label=a.label, assessable=a.assessable, probability_ra=round(r.probability_ra, 4),
                    threshold=r.threshold, uncertain=r.uncertain, ood=a.ood_dict(),
                    intake=list(a.meta.notes) if a.meta is not None else [], svh=svh,

@@ -58,7 +58,7 @@ def xray_predict():
         hm = svc.cam.heatmap(a.model_input, a.image.shape, "gradcam")
         heat_uri = "data:image/png;base64," + base64.b64encode(
             to_png(explained_overlay(a.image, hm, alpha=0.6, muted=muted))).decode()
-    svh = svc.svh.score(a.image) if a.assessable and svc.svh is not None else None
+    svh = svc.joint_scores(a)
     return render_template("xray_result.html", r=a.result, ood=a.ood, heat_uri=heat_uri,
                            hm=hm, muted=muted, filename=f.filename, svh=svh,
                            intake=a.meta.notes if a.meta is not None else ())

@@ -66,6 +66,13 @@ class Services:
 
         return self._once("svh", lambda: ScorePredictor.load_optional(self.settings.svh_model_dir))
 
+    def joint_scores(self, analysis):
+        """The scorer's grades for an analysed film; None without a scorer, and (like the
+        verdict) for a film that is not assessable."""
+        if not analysis.assessable or self.svh is None:
+            return None
+        return self.svh.score(analysis.image)
+
     def status(self) -> dict:
         """{name: {available, model | error}} for both models, loading them if needed."""
         from ra_models.errors import ModelError

@@ -11,6 +11,7 @@ import numpy as np
 from PIL import Image
 
 from . import generator
+from .sheets import save_tile_sheet
 from .svh import EROSION_AREAS, JSN_AREAS
 
 MANIFEST_NAME = "manifest.csv"
@@ -195,13 +196,7 @@ def contact_sheet(path: str | os.PathLike, seed: int = 7, *, size: int = 384, gr
         d.rectangle([0, size - size // 13, size, size], fill=(0, 0, 0))
         d.text((6, size - size // 14), text, fill=colour, font=font)
         tiles.append(tile)
-    sheet = Image.new("RGB", (grid * size, grid * size))
-    for i, t in enumerate(tiles):
-        sheet.paste(t, ((i % grid) * size, (i // grid) * size))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sheet.save(path, optimize=True)
-    return path
+    return save_tile_sheet(tiles, grid, path)
 
 
 #: The shipped samples: (file stem, label, subtype wanted), drawn from seed 2026 onwards.

@@ -59,10 +59,18 @@ def lesion_sheet(path, *, size: int = 1024, crop: int = 190, tile: int = 300, co
         d.rectangle([0, tile - 20, tile, tile], fill=(0, 0, 0))
         d.text((4, tile - 18), caption, fill=(255, 230, 120), font=font)
         tiles.append(t)
+    return save_tile_sheet(tiles, cols, path)
+
+
+def save_tile_sheet(tiles: list, cols: int, path) -> Path:
+    """Paste equal-sized PIL tiles row by row onto a black sheet and save it as a PNG."""
+    from PIL import Image
+
+    w, h = tiles[0].size
     rows = -(-len(tiles) // cols)
-    sheet = Image.new("RGB", (cols * tile, rows * tile), "black")
+    sheet = Image.new("RGB", (cols * w, rows * h), "black")
     for i, t in enumerate(tiles):
-        sheet.paste(t, ((i % cols) * tile, (i // cols) * tile))
+        sheet.paste(t, ((i % cols) * w, (i // cols) * h))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     sheet.save(path, optimize=True)

@@ -350,6 +350,21 @@ def evaluate_scorer(model_dir, data_dir, *, report=None, update_card: bool = Fal
     return m
 
 
+def svh_area_rows(m: dict) -> list[dict]:
+    """Per SvH area of an evaluation: erosion and narrowing RMSE and weighted κ, formatted,
+    '—' where the area is not scored for that sign (the report's table and the card page's)."""
+    ero, jsn = m["areas"]["erosion"], m["areas"]["narrowing"]
+
+    def cell(d, key):
+        return f"{d[key]:.2f}" if d else "—"
+
+    return [{"Area": AREA_NAMES.get(a, a),
+             "Erosion RMSE": cell(ero.get(a), "rmse"), "Erosion κ": cell(ero.get(a), "kappa"),
+             "Narrowing RMSE": cell(jsn.get(a), "rmse"), "Narrowing κ": cell(jsn.get(a), "kappa")}
+            for a in dict.fromkeys([*EROSION_AREAS, *JSN_AREAS, *ero, *jsn])
+            if a in ero or a in jsn]
+
+
 def svh_markdown(m: dict) -> str:
     lines = [f"Data: {m.get('data', '')}", "",
              f"Total-score RMSE {m['total_rmse']:.2f} (erosion {m['erosion_total_rmse']:.2f}, "
@@ -359,9 +374,5 @@ def svh_markdown(m: dict) -> str:
              f"{m['narrowing_mean_kappa']:.2f}.", "",
              "| area | erosion RMSE | erosion κ | narrowing RMSE | narrowing κ |",
              "|---|---|---|---|---|"]
-    ero, jsn = m["areas"]["erosion"], m["areas"]["narrowing"]
-    for a in dict.fromkeys([*EROSION_AREAS, *JSN_AREAS]):
-        e, j = ero.get(a), jsn.get(a)
-        lines.append(f"| {AREA_NAMES[a]} | " + (f"{e['rmse']:.2f} | {e['kappa']:.2f}" if e else "— | —")
-                     + " | " + (f"{j['rmse']:.2f} | {j['kappa']:.2f}" if j else "— | —") + " |")
+    lines += ["| " + " | ".join(row.values()) + " |" for row in svh_area_rows(m)]
     return "\n".join(lines) + "\n"
