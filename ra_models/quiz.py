@@ -120,6 +120,25 @@ def truth_answer(film: QuizFilm) -> str:
     return "RA" if film.label == "RA" else "not RA"
 
 
+_BUSY_TIMEOUT_S = 10.0
+
+
+def _use_wal(db: sqlite3.Connection) -> None:
+    """Put the store's file in WAL mode (it stays so). SQLite does not apply the busy timeout to
+    this switch: sessions opening a new store at the same moment got "database is locked"
+    (3 in 60 trials of 20 at once), so the switch is retried within the same timeout."""
+    deadline = time.monotonic() + _BUSY_TIMEOUT_S
+    while True:
+        try:
+            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 class QuizStore:
     """Answers of every session, in ``folder/quiz.sqlite``."""
 
@@ -127,7 +146,7 @@ class QuizStore:
         self.path = Path(folder) / "quiz.sqlite"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
+            _use_wal(db)
             db.execute("""CREATE TABLE IF NOT EXISTS answers (
                 code TEXT NOT NULL, student TEXT NOT NULL, film INTEGER NOT NULL,
                 seed INTEGER NOT NULL, answer TEXT NOT NULL, truth TEXT NOT NULL,
@@ -139,7 +158,7 @@ class QuizStore:
                     db.execute(f"ALTER TABLE answers ADD COLUMN {col} {kind}")
 
     def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
+        return sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
 
     def record(self, code: str, student: str, film: QuizFilm, answer: str,
                model_p: float | None = None, grades: dict | None = None,

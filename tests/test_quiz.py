@@ -66,6 +66,10 @@ def test_store_is_safe_under_concurrent_sessions(tmp_path):
         t.join()
     assert not errors
     assert all(r["answers"] == 20 for r in QuizStore(tmp_path).summary("busy"))
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "quiz.sqlite") as db:  # the race did not leave it un-WAL'd
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def test_grading_joints_gives_weighted_kappa_against_the_truth(tmp_path):
