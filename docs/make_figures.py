@@ -4,7 +4,7 @@
 
 docs/cam_vs_mask.png: an RA phantom (fresh seed), its Grad-CAM overlay and its true signs by type.
 docs/svh_scorer.png: the joint-level scorer's grades on the same film beside the truth.
-docs/phantoms.png and docs/lesions.png: the generator 2.0 contact sheet and lesion crops.
+docs/phantoms.png and docs/lesions.png: the generator 2.x contact sheet and lesion crops.
 docs/pairs.png: both hands on one film (RA symmetric; psoriatic arthritis, gout asymmetric).
 docs/shap_bar.png: SHAP bar chart for an example patient. All synthetic.
 """

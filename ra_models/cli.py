@@ -79,7 +79,7 @@ def cmd_train(a) -> int:
         from .xray.scorer import train_scorer
 
         if not a.data:
-            print("error: train scorer needs --data (a phantom folder from generator 2.0)",
+            print("error: train scorer needs --data (a phantom folder from generator 2.x)",
                   file=sys.stderr)
             return 2
         train_scorer(a.data, a.out, seed=a.seed, epochs=a.epochs, max_minutes=a.max_minutes,

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-#: Difficulties a teacher can choose: generator 2.0 subtypes.
+#: Difficulties a teacher can choose: generator 2.x subtypes.
 DIFFICULTIES = {"mixed": None, "early RA": "early_ra", "established RA": "established_ra",
                 "osteoarthritis": "oa", "erosive OA": "erosive_oa",
                 "psoriatic arthritis": "psa", "gout": "gout", "healthy": "healthy"}
@@ -54,7 +54,7 @@ def film_sequence(code: str, n: int = 10, difficulty: str = "mixed") -> list[Qui
 
 
 def film_spec(film: QuizFilm):
-    """The generator 2.0 spec of a quiz film (its subtype forced when the teacher chose one)."""
+    """The generator 2.x spec of a quiz film (its subtype forced when the teacher chose one)."""
     from .synthetic.cases import SUBTYPES, sample_spec
 
     forced = film.forced and film.subtype in SUBTYPES

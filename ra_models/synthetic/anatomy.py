@@ -1,11 +1,11 @@
-"""Generator 2.0 anatomy: a PA right-hand skeleton in millimetres, and how bones are drawn.
+"""Generator 2.x anatomy: a PA right-hand skeleton in millimetres, and how bones are drawn.
 
 Frame: x towards the ulna, y distal (a left hand is mirrored when drawn). Metacarpal heads
 ≈ 1.8 × the shaft width, bicondylar phalangeal heads, distal tufts, MCP1 sesamoids; a distal
-radius with styloid, ≈ 22° ulnar inclination and concave fossae; ulnar head and styloid; eight
-carpals packed with 1.5–2 mm spaces (scaphoid waist, lunate concavity, hamate hook, pisiform
-over the triquetrum). Cortex, medulla (trabeculae oriented along the bone) and the subchondral
-plate are separate accumulators, so lesions can remove the cortical line or thin trabeculae.
+radius with styloid, ≈ 22° ulnar inclination and fossae; ulnar head and styloid; eight carpals
+(2.0: unions of ellipses with a scaphoid waist, lunate concavity, hamate hook, pisiform; 2.1:
+packed from them by :mod:`.carpus`). Cortex, medulla (trabeculae along the bone) and plate
+are separate accumulators, so lesions can remove the cortical line or thin trabeculae.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import carpus
+from .carpus import ULNAR_INCLINATION_DEG, radial_styloid_site, radius_surface
 from .phantom import _Canvas
 from .svh import JSN_WIDTH_LEFT
 
@@ -22,7 +24,6 @@ MU_SOFT, MU_CORTEX, MU_MEDULLA = 0.011, 0.16, 0.045
 #: Normal joint-space widths (mm).
 GAP_MM = {"MCP": 1.6, "PIP": 1.2, "DIP": 1.0, "IP": 1.1, "CMC": 1.5, "CARPAL": 1.7, "RC": 2.0}
 DIGITS = (2, 3, 4, 5)
-ULNAR_INCLINATION_DEG = 22.0
 
 
 class Canvas(_Canvas):
@@ -84,7 +85,8 @@ class Bone:
     bicondylar: bool = False
     tuft: bool = False
     cup: dict | None = None  # the joint whose head this base is carved around
-    top_cut: tuple | None = None  # (x_ulnar, y_ulnar, slope) flat inclined end (radius)
+    top_cut: tuple | None = None  # (x_ulnar, y_ulnar, slope[, fossae]) inclined end (radius)
+    depth: float = 1.0  # front-to-back over side-to-side diameter (2.1: a flattened radius)
 
     def axis(self) -> np.ndarray:
         return (self.p1 - self.p0) / np.linalg.norm(self.p1 - self.p0)
@@ -150,9 +152,9 @@ def draw_bone(cv: Canvas, b: Bone, tex_v: np.ndarray, tex_h: np.ndarray,
     w = np.where(over0 > 0, np.minimum(
         w, (b.w0 * s - r0) + np.sqrt(np.clip(r0 * r0 - over0 * over0, 0, None))), w)
     w = np.where((u < 0) | (u > L), 0.0, w)
-    outer = np.sqrt(np.clip(w * w - v * v, 0, None))
+    outer = np.sqrt(np.clip(w * w - v * v, 0, None)) * b.depth
     ct = (0.14 + (b.cortex - 0.14) * np.sin(np.pi * t) ** 2) * cortex_scale
-    inner = np.sqrt(np.clip((w * (1 - ct)) ** 2 - v * v, 0, None))
+    inner = np.sqrt(np.clip((w * (1 - ct)) ** 2 - v * v, 0, None)) * b.depth
     # trabeculae run along the bone: blend the two oriented textures by the axis direction
     tex = ax[1] ** 2 * tex_v[win] + ax[0] ** 2 * tex_h[win]
     keep = np.ones_like(u)
@@ -162,10 +164,7 @@ def draw_bone(cv: Canvas, b: Bone, tex_v: np.ndarray, tex_h: np.ndarray,
         keep = keep * cup_keep(cv, b.cup, X, Y)
     if b.top_cut is not None:
         xm, ym = cv.to_mm(X, Y)
-        xu, yu, slope = b.top_cut
-        top = yu + (xu - xm) * slope - 0.9 * np.exp(-((xm - xu + 6.0) / 3.0) ** 2) \
-            - 0.8 * np.exp(-((xm - xu + 16.0) / 3.5) ** 2)  # lunate and scaphoid fossae
-        keep = keep * np.clip((top - ym) * s / 0.8 + 0.5, 0, 1)
+        keep = keep * np.clip((radius_surface(b.top_cut, xm) - ym) * s / 0.8 + 0.5, 0, 1)
     cv.cortex[win] += MU_CORTEX * (outer - inner) * 2 * cv.mm * keep
     cv.medulla[win] += MU_MEDULLA * inner * (1 + 0.35 * tex) * 2 * cv.mm * keep
 
@@ -250,25 +249,31 @@ class Skeleton:
     gaps: dict  # carpal JSN areas -> (point_a, point_b) across the drawn space (mm)
     sites: dict  # erosion areas -> (margin point, outward normal) (mm): lesions.erosion_sites
     landmarks: dict  # SvH area -> centre (mm)
+    carpus: object = None  # 2.1: carpus.Carpus, the packed carpals
 
 
 def build_skeleton(spec) -> Skeleton:  # noqa: C901 (one anatomical recipe, read top to bottom)
     k = spec.hand_scale
     jsn = spec.narrowing
 
+    v21 = spec.generator_version >= "2.1"
+
     def g(area, key):  # drawn width of a carpal/CMC joint space
-        return GAP_MM[key] * k * JSN_WIDTH_LEFT[int(jsn.get(area, 0))]
+        grade = int(jsn.get(area, 0))
+        return GAP_MM[key] * k * (carpus.DOUBTFUL_LEFT if v21 and grade == 1 else
+                                  JSN_WIDTH_LEFT[grade])
 
     slope = math.tan(math.radians(ULNAR_INCLINATION_DEG))
     shift = np.array([spec.ulnar_translocation * 5.0 * k, 0.0])  # late RA: carpus moves ulnarly
+    cut = (5.5 * k, 0.0, slope) + (((1.9 * k, 1.7 * k, 3.6 * k, 4.2 * k),) if v21 else ())
 
     def rad_top(x):  # radial articular surface height (mm) at x (before translocation)
         return (5.5 * k - x) * slope
     radius = Bone(np.array([-5.0, -150]) * k, np.array([-8.0, 10.5]) * k, 8.5 * k, 7.0 * k,
-                  13.5 * k, round0=0.5, round1=0.05, cortex=0.42, flare=0.15,
-                  top_cut=(5.5 * k, 0.0, slope))
+                  13.5 * k, round0=0.5, round1=0.05, cortex=0.42, flare=0.15, top_cut=cut,
+                  depth=0.62 if v21 else 1.0)
     ulna = Bone(np.array([12.0, -150]) * k, np.array([11.5, -1.0]) * k, 5.5 * k, 5.0 * k, 6.8 * k,
-                round0=0.5, round1=0.75, cortex=0.45, flare=0.1)
+                round0=0.5, round1=0.75, cortex=0.45, flare=0.1, depth=0.85 if v21 else 1.0)
     styloid = Bone(np.array([15.2, -6.5]) * k, np.array([16.6, 1.5]) * k, 2.1 * k, 1.5 * k,
                    1.1 * k, round0=0.5, round1=1.0, cortex=0.5, flare=0.3)
     # Proximal row on the radius (radiocarpal space rc), distal row on it (CSL space).
@@ -319,6 +324,7 @@ def build_skeleton(spec) -> Skeleton:  # noqa: C901 (one anatomical recipe, read
     phal = {2: (40, 23, 17), 3: (45, 27, 19), 4: (42, 26, 18), 5: (33, 18, 16)}
     spread_deg = {2: -5.5, 3: -1.0, 4: 3.5, 5: 8.0}
     widths = [(5.0, 2.6, 3.6), (4.1, 2.25, 3.0), (3.4, 1.7, 2.5)]
+    mcs: list = []
     for d in DIGITS:
         base, area = mc_base[d]
         gap_cmc = g(area, "CMC") if area else GAP_MM["CMC"] * k
@@ -329,6 +335,7 @@ def build_skeleton(spec) -> Skeleton:  # noqa: C901 (one anatomical recipe, read
         mcb = Bone(base, base + dmc * mc_len[d] * k, 4.6 * k, 2.8 * k, 5.0 * k, round0=0.4,
                    round1=1.0, cortex=0.45, flare=0.14)
         bones.append(mcb)
+        mcs.append((mcb, area))
         prev = mcb
         finger_ang = mc_ang[d] * 1.4 + spread_deg[d] * spec.spread + spec.ulnar_deviation_deg
         ddir = unit(finger_ang)
@@ -355,9 +362,15 @@ def build_skeleton(spec) -> Skeleton:  # noqa: C901 (one anatomical recipe, read
     landmarks = {n: j.centre + j.direction * j.radius for n, j in joints.items()}
     landmarks.update({"MC1B": mc1.p0 + d1 * 2.0 * k, "TRPZ": tpz_c, "SCAPH": sc_c,
                       "LUN": lun_c, "RAD": radial_styloid_site(k)[0], "ULNA": styloid.p1})
+    cp = None
+    if v21:
+        bases = [(b.p0, b.axis(), b.w0, a) for b, a in mcs] + [(mc1.p0, d1, mc1.w0, "CMC1")]
+        cp = carpus.build(spec, carpals, g, lambda x: radius_surface(cut, x), cut[0],
+                          ulna.p1[1], bases)
+        gaps.update(carpus.joint_spaces(cp, lun_c, sc_c, sd))
     for area, (a, b) in gaps.items():
         landmarks[area] = (a + b) / 2
-    return Skeleton(bones, joints, carpals, radius, ulna, styloid, gaps, {}, landmarks)
+    return Skeleton(bones, joints, carpals, radius, ulna, styloid, gaps, {}, landmarks, cp)
 
 
 def _add_phalanx(spec, bones, joints, name, key, prev: Bone, ddir, L_ph, w0, ws, w1, k,
@@ -384,9 +397,3 @@ def _add_phalanx(spec, bones, joints, name, key, prev: Bone, ddir, L_ph, w0, ws,
     joints[name] = pj
     return b, ddir
 
-
-def radial_styloid_site(k: float):
-    """The distal-radius erosion site: the radial styloid margin (point, outward normal)."""
-    x_st = -21.0 * k
-    top = (5.5 * k - x_st) * math.tan(math.radians(ULNAR_INCLINATION_DEG))
-    return np.array([x_st + 0.6 * k, top - 6.0 * k]), np.array([-1.0, 0.0])

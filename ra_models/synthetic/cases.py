@@ -1,4 +1,4 @@
-"""Generator 2.0 cases: what one phantom shows (:class:`PhantomSpec`) and how cases are drawn.
+"""Generator 2.x cases: what one phantom shows (:class:`PhantomSpec`) and how cases are drawn.
 
 Subtypes: ``healthy``, ``oa``, ``erosive_oa``, ``psa``, ``gout`` (label *Normal*, meaning
 "not RA") and ``early_ra``, ``established_ra`` (label *RA*). RA grades follow Sharp/van der
@@ -16,7 +16,7 @@ from .phantom import _age_osteopenia
 from .phantom import _sample_nuisance as sample_nuisance  # the same film nuisance as 1.x
 from .svh import EROSION_AREAS, JSN_AREAS, svh_totals
 
-GENERATOR_VERSION = "2.0.0"
+GENERATOR_VERSION = "2.1.0"
 SUBTYPES = ("healthy", "oa", "erosive_oa", "psa", "gout", "early_ra", "established_ra")
 #: Share of each "not RA" subtype among Normal films.
 NOT_RA_MIX = {"healthy": 0.40, "oa": 0.24, "erosive_oa": 0.10, "psa": 0.12, "gout": 0.14}
@@ -31,7 +31,7 @@ _EARLY_SITES = {"MCP2": 4.0, "MCP3": 4.0, "PIP3": 3.0, "ULNA": 3.0, "MCP5": 1.5,
 
 @dataclass(frozen=True)
 class PhantomSpec:
-    """Everything that decides one 2.0 phantom. ``render(spec)`` is a pure function of it."""
+    """Everything that decides one 2.x phantom. ``render(spec)`` is a pure function of it."""
 
     seed: int
     label: str = "Normal"

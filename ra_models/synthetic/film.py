@@ -1,4 +1,4 @@
-"""Generator 2.0 film: soft tissue, bones, lesions, then acquisition (exposure, blur, noise,
+"""Generator 2.x film: soft tissue, bones, lesions, then acquisition (exposure, blur, noise,
 collimation, lead marker). :func:`render` is a pure function of the spec and the size."""
 
 from __future__ import annotations
@@ -6,8 +6,20 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from . import carpus
 from . import lesions as L
-from .anatomy import DIGITS, MU_SOFT, Canvas, Carpal, build_skeleton, draw_bone, draw_carpal, perp
+from .anatomy import (
+    DIGITS,
+    MU_CORTEX,
+    MU_MEDULLA,
+    MU_SOFT,
+    Canvas,
+    Carpal,
+    build_skeleton,
+    draw_bone,
+    draw_carpal,
+    perp,
+)
 from .cases import PhantomSpec
 from .phantom import _soft_capsule, acquire
 from .svh import EROSION_AREAS, JSN_AREAS
@@ -26,7 +38,7 @@ def _textures(rng, size: int):
 
 
 def render(spec: PhantomSpec, size: int = 256, *, meta: bool = False):
-    """Render a 2.0 phantom.
+    """Render a 2.x phantom (2.1 packs the carpus, see :mod:`.carpus`).
 
     Returns ``(image, mask)``: image (size, size) float32 in [0, 1], bone bright; mask uint8
     labels of every sign drawn (:data:`lesions.MASK_LABELS`). With ``meta=True`` a third item
@@ -56,7 +68,10 @@ def render(spec: PhantomSpec, size: int = 256, *, meta: bool = False):
     for b in sk.bones:
         draw_bone(cv, b, tex_v, tex_h, cortex_scale)
     for c in sk.carpals.values():
-        draw_carpal(cv, c, tex_v, tex_h, cortex_scale)
+        if sk.carpus is None or c.name not in carpus.PACKED:
+            draw_carpal(cv, c, tex_v, tex_h, cortex_scale)
+    if sk.carpus is not None:
+        carpus.draw(cv, sk.carpus, tex_v, tex_h, cortex_scale, MU_CORTEX, MU_MEDULLA)
     for off in ((-2.4, -1.2), (2.6, -1.0)):  # two sesamoids at the thumb MCP
         j1 = joints["MCP1"]
         draw_carpal(cv, Carpal("SES", [(j1.centre + np.array(off) * k, 1.8 * k, 2.1 * k, 0)]),

@@ -1,4 +1,6 @@
-"""The phantom generators by version: 1.1.0 (``phantom``) and 2.0.0 (``cases`` + ``film``).
+"""The phantom generators by version: 1.1.0 (``phantom``), 2.0.0 and 2.1.0 (``cases`` +
+``film``; 2.1 draws the same cases with a packed carpus and a flattened distal radius, see
+``carpus``).
 
 Every data set records the version that drew it, and an old version stays reproducible:
 ``python -m ra_models phantoms --generator 1.1.0`` draws the films earlier models were
@@ -9,8 +11,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-LATEST = "2.0.0"
-VERSIONS = ("1.1.0", "2.0.0")
+LATEST = "2.1.0"
+VERSIONS = ("1.1.0", "2.0.0", "2.1.0")
 
 
 def get(version: str = LATEST) -> SimpleNamespace:
@@ -27,12 +29,15 @@ def get(version: str = LATEST) -> SimpleNamespace:
             SUBTYPE_NAMES={"healthy": "healthy", "oa": "osteoarthritis", "early_ra": "early RA",
                            "established_ra": "established RA"},
             erosion_joints=v1.EROSION_JOINTS, narrowing_joints=v1.NARROWING_JOINTS)
-    if version == "2.0.0":
+    if version in ("2.0.0", "2.1.0"):
         from . import cases, film, lesions, svh
 
+        def stamped(make):  # the same case draws; the version decides how it is rendered
+            return lambda *a, **kw: cases.with_changes(make(*a, **kw), generator_version=version)
+
         return SimpleNamespace(
-            version=version, sample_spec=cases.sample_spec, render=film.render,
-            spec_from_controls=cases.spec_from_controls, with_changes=cases.with_changes,
+            version=version, sample_spec=stamped(cases.sample_spec), render=film.render,
+            spec_from_controls=stamped(cases.spec_from_controls), with_changes=cases.with_changes,
             MASK_LABELS=lesions.MASK_LABELS, RA_SIGNS=lesions.RA_SIGNS, SUBTYPES=cases.SUBTYPES,
             SUBTYPE_NAMES=cases.SUBTYPE_NAMES,
             erosion_joints=svh.EROSION_AREAS + ("DIP2", "DIP3", "DIP4", "DIP5"),

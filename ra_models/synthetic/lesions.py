@@ -1,4 +1,4 @@
-"""Generator 2.0 lesions: RA signs graded like Sharp/van der Heijde, and the differentials.
+"""Generator 2.x lesions: RA signs graded like Sharp/van der Heijde, and the differentials.
 
 * **Erosions** (one per area, at its bare area, never through the bone): grade 1 loses the thin
   white cortical line; 2 a non-sclerotic marginal notch; 3 a larger notch and a subchondral
@@ -28,7 +28,7 @@ from .anatomy import (
     unit,
 )
 
-#: Label values in the lesion mask (generator 2.0). 0 = no sign.
+#: Label values in the lesion mask (generator 2.x). 0 = no sign.
 MASK_LABELS = {"erosion": 1, "narrowing": 2, "osteopenia": 3, "swelling": 4, "osteophyte": 5,
                "periostitis": 6, "tophus": 7, "sclerosis": 8}
 #: The RA signs among them (faithfulness figures use these on RA films).
@@ -327,6 +327,10 @@ def erosion_sites(sk, k: float) -> dict:
     sites["SCAPH"] = (sc + unit(-42 - 90) * 3.5 * k, unit(-42 - 90))
     lc, lrx = carpals["LUN"].parts[0][0], carpals["LUN"].parts[0][1]
     sites["LUN"] = (lc + np.array([lrx * 0.9, -1.0 * k]), np.array([1.0, 0.0]))
+    if sk.carpus is not None:  # 2.1: on the packed outlines, as drawn
+        for name, (pos, normal) in [(n, sites[n]) for n in ("TRPZ", "SCAPH", "LUN")]:
+            start = pos - normal * 4.0 * k
+            sites[name] = (sk.carpus.margin((name,), start, normal), normal)
     sites["RAD"] = radial_styloid_site(k)
     sites["ULNA"] = (styloid.p1 - styloid.axis() * 1.5 * k + np.array([1.0, 0]) * k,
                      np.array([1.0, 0.0]))

@@ -1,4 +1,4 @@
-"""Both hands on one film (generator 2.0, for teaching): symmetry is an RA clue.
+"""Both hands on one film (generator 2.x, for teaching): symmetry is an RA clue.
 
 RA is a symmetric polyarthritis: the other hand has nearly the same joints involved, grade for
 grade within one step. Psoriatic arthritis and gout are usually asymmetric: the other hand is

@@ -1,8 +1,9 @@
-"""Contact sheets of generator 2.0 lesions for a reviewer: 1024-px renders cropped at a joint.
+"""Contact sheets of generator 2.x lesions for a reviewer: 1024-px renders cropped at a joint.
 
 ``lesion_sheet`` shows erosion grades 1–5 (MCP2, the earliest RA site), narrowing grades 0–4
-(MCP3), osteoarthritis, erosive OA, psoriatic arthritis and gout at a DIP/PIP, and the wrist,
-each on an otherwise healthy, noise-light film so the lesion itself can be judged.
+(MCP3), osteoarthritis, erosive OA, psoriatic arthritis and gout at a DIP/PIP, and the wrist
+(healthy; erosions; narrowing; late RA with carpal fusion and ulnar translocation), each on an
+otherwise healthy, noise-light film so the lesion itself can be judged.
 """
 
 from __future__ import annotations
@@ -36,6 +37,14 @@ def _tiles():
     yield "gout (PIP3): punched-out erosion, tophus", "PIP3", {"gout": {"PIP3": 0.9},
                                                                 "erosion": {"PIP3": 3}}
     yield "wrist (healthy)", "CSL", {}
+    yield "wrist erosions: scaphoid 3, lunate 2, R 3, U 4", "CSL", {
+        "label": "RA", "erosion": {"SCAPH": 3, "LUN": 2, "RAD": 3, "ULNA": 4}}
+    yield "wrist narrowing: RC 3, CSL/TS/CMC 2", "CSL", {
+        "label": "RA", "narrowing": {"RC": 3, "CSL": 2, "TS": 2, "CMC3": 2, "CMC4": 2, "CMC5": 2}}
+    yield "late RA: CSL fused, ulnar translocation", "CSL", {
+        "label": "RA", "narrowing": {"RC": 3, "CSL": 4, "TS": 3, "CMC3": 3, "CMC4": 3},
+        "erosion": {"SCAPH": 5, "ULNA": 5, "RAD": 4}, "ulnar_translocation": 1.0,
+        "diffuse_osteopenia": 0.6}
 
 
 def lesion_sheet(path, *, size: int = 1024, crop: int = 190, tile: int = 300, cols: int = 4) -> Path:

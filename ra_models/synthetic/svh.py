@@ -1,6 +1,6 @@
 """Sharp/van der Heijde (SvH) hand and wrist areas, grade definitions and totals.
 
-The phantom generator 2.0 records, per film, the SvH grade it *drew* in every scored area
+The phantom generator 2.x records, per film, the SvH grade it *drew* in every scored area
 (van der Heijde, J Rheumatol 2000; clinical-facts §5). These grades are the ground truth for
 the joint-level damage scorer and for students grading films in the class quiz.
 

@@ -94,7 +94,7 @@ def grade_arrays(rows: list[dict]) -> tuple[np.ndarray, np.ndarray]:
     except (KeyError, ValueError) as err:
         raise InvalidDataError(
             f"The manifest has no SvH grade column {err}; the scorer needs phantoms from "
-            "generator 2.0 or a manifest with ero_<area> and jsn_<area> columns.") from err
+            "generator 2.x or a manifest with ero_<area> and jsn_<area> columns.") from err
     return e, j
 
 
