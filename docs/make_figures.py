@@ -53,7 +53,7 @@ def main() -> None:
     res = xp.result_from_input(x)
     heat = cams.heatmap(x, img.shape, "gradcam")
     hit = pointing_hit(heat.values, mask, 5)
-    overlay = explained_overlay(img, heat, alpha=0.6)
+    overlay = explained_overlay(img, heat, alpha=0.6, min_width=384)  # the tile is 384 wide
     h = overlay.shape[0]
     pad = np.full((h - 384, 384, 3), 255, np.uint8)
     tiles = [np.concatenate([np.repeat((img * 255).astype(np.uint8)[..., None], 3, 2), pad]),

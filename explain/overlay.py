@@ -138,7 +138,7 @@ def gray_png(image: np.ndarray) -> bytes:
     return to_png(np.repeat(np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)[..., None], 3, 2))
 
 
-#: Mask colour per sign type (generator 2.0 labels) and the Streamlit text colour naming it.
+#: Mask colour per sign type (generator 2.x labels) and the Streamlit text colour naming it.
 SIGN_COLOURS = {"erosion": ((255, 60, 60), "red"), "narrowing": ((255, 160, 20), "orange"),
                 "osteopenia": ((80, 150, 255), "blue"), "swelling": ((60, 200, 100), "green"),
                 "osteophyte": ((190, 110, 255), "violet"), "periostitis": ((255, 110, 220), "violet"),

@@ -180,7 +180,7 @@ def train_xray(data_dir: str | Path, out_dir: str | Path, *, epochs: int = 50, s
     synthetic = provenance["source"] == "synthetic phantoms"
     card = {
         "name": "ra-xray-cnn" if arch == "paper" else f"ra-xray-{arch}",
-        "version": "2.0.0",
+        "version": "2.1.0",
         "kind": "xray",
         "task": ("RA vs not-RA (Normal = healthy, osteoarthritis, erosive OA, psoriatic arthritis "
                  "or gout) from a PA hand radiograph"),
