@@ -24,17 +24,19 @@ NEIGHBOURS = [("SCAPH", "LUN"), ("LUN", "TRIQ"), ("SCAPH", "CAP"), ("LUN", "CAP"
               ("SCAPH", "TRPZ"), ("SCAPH", "TRPD")]
 
 
-def outlines(spec, step=0.1):
-    """Each drawn carpal outline on a 0.1-mm grid over the wrist, from the skeleton itself."""
-    sk = build_skeleton(spec)
-    cp = sk.carpus
-    xs, ys = np.meshgrid(np.arange(-35, 40, step), np.arange(-10, 60, step))
-    return cp, {g: cp.depth(g, xs, ys) > 0 for g in cp.groups()}
+#: A 0.1-mm grid over the wrist (hand-frame mm).
+XS, YS = np.meshgrid(np.arange(-35, 40, 0.1), np.arange(-10, 60, 0.1))
+
+
+def outlines(spec):
+    """Each drawn carpal outline on the wrist grid, from the skeleton itself."""
+    cp = build_skeleton(spec).carpus
+    return {g: cp.depth(g, XS, YS) > 0 for g in cp.groups()}
 
 
 def test_carpals_are_packed_with_even_joint_spaces():
     spec = PhantomSpec(**CLEAN)
-    cp, masks = outlines(spec)
+    masks = outlines(spec)
     assert len(masks) == len(carpus.PACKED)  # nothing fused in a healthy wrist
     by_name = {g[0]: m for g, m in masks.items()}
     total = np.zeros(next(iter(masks.values())).shape, int)
@@ -48,8 +50,7 @@ def test_carpals_are_packed_with_even_joint_spaces():
         assert 0.75 * normal < gap < 1.35 * normal, (a, b, gap)
     # The 2.0 ellipses were uneven: some overlapped, others floated over 2 spaces apart.
     old = build_skeleton(PhantomSpec(**CLEAN, generator_version="2.0.0")).carpals
-    xs, ys = np.meshgrid(np.arange(-35, 40, 0.1), np.arange(-10, 60, 0.1))
-    old_masks = {n: carpus.core_distance(old[n].parts, xs, ys) < 0 for n in carpus.PACKED}
+    old_masks = {n: carpus.core_distance(old[n].parts, XS, YS) < 0 for n in carpus.PACKED}
     old_gaps = [(ndimage.distance_transform_edt(~old_masks[a]) * 0.1)[old_masks[b]].min()
                 for a, b in NEIGHBOURS]
     assert min(old_gaps) == 0.0 and max(old_gaps) > 2 * normal

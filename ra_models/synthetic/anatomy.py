@@ -85,7 +85,7 @@ class Bone:
     bicondylar: bool = False
     tuft: bool = False
     cup: dict | None = None  # the joint whose head this base is carved around
-    top_cut: tuple | None = None  # (x_ulnar, y_ulnar, slope[, fossae]) inclined end (radius)
+    top_cut: tuple | None = None  # (x_ulnar, y_ulnar, slope, fossae): inclined end (radius)
     depth: float = 1.0  # front-to-back over side-to-side diameter (2.1: a flattened radius)
 
     def axis(self) -> np.ndarray:
@@ -265,7 +265,8 @@ def build_skeleton(spec) -> Skeleton:  # noqa: C901 (one anatomical recipe, read
 
     slope = math.tan(math.radians(ULNAR_INCLINATION_DEG))
     shift = np.array([spec.ulnar_translocation * 5.0 * k, 0.0])  # late RA: carpus moves ulnarly
-    cut = (5.5 * k, 0.0, slope) + (((1.9 * k, 1.7 * k, 3.6 * k, 4.2 * k),) if v21 else ())
+    cut = (5.5 * k, 0.0, slope, tuple(v * k for v in carpus.FOSSAE_2_1) if v21 else
+           carpus.FOSSAE_2_0)
 
     def rad_top(x):  # radial articular surface height (mm) at x (before translocation)
         return (5.5 * k - x) * slope
@@ -365,8 +366,7 @@ def build_skeleton(spec) -> Skeleton:  # noqa: C901 (one anatomical recipe, read
     cp = None
     if v21:
         bases = [(b.p0, b.axis(), b.w0, a) for b, a in mcs] + [(mc1.p0, d1, mc1.w0, "CMC1")]
-        cp = carpus.build(spec, carpals, g, lambda x: radius_surface(cut, x), cut[0],
-                          ulna.p1[1], bases)
+        cp = carpus.build(spec, carpals, g, cut, ulna.p1[1], bases)
         gaps.update(carpus.joint_spaces(cp, lun_c, sc_c, sd))
     for area, (a, b) in gaps.items():
         landmarks[area] = (a + b) / 2

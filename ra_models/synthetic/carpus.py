@@ -31,16 +31,22 @@ GROW_MM = 2.6
 #: Radiolucent triangular fibrocartilage between the ulnar head and the carpus (mm).
 TFCC_MM = 4.0
 ULNAR_INCLINATION_DEG = 22.0
+#: Radius fossae (depth of the lunate's, the scaphoid's; their widths), mm: 2.0's shallow dents
+#: (not scaled with the hand, as 2.0 drew them) and 2.1's (times the hand's scale).
+FOSSAE_2_0 = (0.9, 0.8, 3.0, 3.5)
+FOSSAE_2_1 = (1.9, 1.7, 3.6, 4.2)
+#: How far bone overlaps across an ankylosed radiocarpal or CMC space (a bony bridge), mm.
+BRIDGE_MM = 0.6
 #: SvH JSN grade 1 of a carpal or CMC space, "doubtful" narrowing: the space that is left. (2.0
 #: drew 45 %, narrower than grade 2's 65 %; a finger joint's grade 1 is focal instead.)
 DOUBTFUL_LEFT = 0.82
 
 
 def radius_surface(top_cut: tuple, xm):
-    """Height (mm) of the radius' articular surface at ``xm``: inclined, with the lunate and
-    scaphoid fossae (2.0: shallow dents; 2.1: ≈ 2 mm deep, a ridge between them)."""
-    xu, yu, slope, (d_lun, d_sca, w_lun, w_sca) = (*top_cut[:3], top_cut[3] if len(top_cut) > 3
-                                                     else (0.9, 0.8, 3.0, 3.5))
+    """Height (mm) of the radius' articular surface at ``xm``. ``top_cut`` is (x, y of its ulnar
+    corner, slope, fossae): inclined, with the lunate and scaphoid fossae (2.0: shallow dents;
+    2.1: ≈ 2 mm deep, a ridge between them)."""
+    xu, yu, slope, (d_lun, d_sca, w_lun, w_sca) = top_cut
     return yu + (xu - xm) * slope - d_lun * np.exp(-((xm - xu + 6.0) / w_lun) ** 2) \
         - d_sca * np.exp(-((xm - xu + 16.0) / w_sca) ** 2)
 
@@ -81,15 +87,23 @@ def box_distance(p0, axis, half_width, length, xm, ym):
 @dataclass
 class Carpus:
     cores: dict  # name -> Carpal (the 2.0 ellipses)
-    grow: float  # mm
+    scale: float  # the hand's scale
     pair_gap: dict  # frozenset({a, b}) -> joint space (mm); 0 = ankylosed
     default_gap: float
-    radius_top: object  # x (mm) -> y of the radius' articular surface (mm)
-    radius_ulnar_x: float  # the sigmoid notch: ulnar of it the floor is the TFCC
+    top_cut: tuple  # the radius' articular surface (:func:`radius_surface`)
     ulna_top: float
     rc_gap: float
     bases: list = field(default_factory=list)  # (p0, axis, half_width, gap) of metacarpal bases
-    corner: float = 2.0  # radius (mm) where two surfaces of one carpal meet
+
+    @property
+    def grow(self) -> float:
+        """How far each core grows to meet its neighbours (mm)."""
+        return GROW_MM * self.scale
+
+    @property
+    def corner(self) -> float:
+        """Radius (mm) where two surfaces of one carpal meet."""
+        return 1.2 * self.scale
 
     def groups(self) -> list[tuple]:
         """The packed carpals as drawn outlines: ankylosed neighbours fuse into one."""
@@ -109,8 +123,10 @@ class Carpus:
         return [tuple(v) for v in out.values()]
 
     def floor(self, xm):
-        """The surface below the proximal row: the radius, then the ulnar head's TFCC."""
-        return np.where(xm < self.radius_ulnar_x, self.radius_top(xm), self.ulna_top + TFCC_MM)
+        """The surface below the proximal row: the radius up to its ulnar corner (the sigmoid
+        notch), then the ulnar head's TFCC."""
+        return np.where(xm < self.top_cut[0], radius_surface(self.top_cut, xm),
+                        self.ulna_top + TFCC_MM)
 
     def depth(self, group: tuple, xm, ym):
         """Distance (mm) inside a drawn outline (negative outside); ``group`` from
@@ -125,10 +141,10 @@ class Carpus:
                     continue
                 gap = self.pair_gap.get(frozenset((n, m)), self.default_gap)
                 s = soft_min(s, (f[m] - f[n]) / 2 - gap / 2, r)
-            rc = self.rc_gap if self.rc_gap > 0 else -0.6  # ankylosis: bone bridges the space
+            rc = self.rc_gap if self.rc_gap > 0 else -BRIDGE_MM  # ankylosis: bone bridges it
             s = soft_min(s, ym - self.floor(xm) - rc, r)
             for p0, axis, hw, gap in self.bases:
-                g = gap if gap > 0 else -0.6
+                g = gap if gap > 0 else -BRIDGE_MM
                 s = soft_min(s, box_distance(p0, axis, hw, 12.0, xm, ym) - g, r)
             best = s if best is None else np.maximum(best, s)
         return best
@@ -154,24 +170,17 @@ def thickness(s, depth: float, edge: float):
     return depth * np.sqrt(1 - (1 - q) ** 2)
 
 
-def group_of(carpus: Carpus, name: str) -> tuple:
-    return next(g for g in carpus.groups() if name in g)
-
-
-def build(spec, cores: dict, gap, rad_top, radius_ulnar_x: float, ulna_top: float,
-          bases: list) -> Carpus:
+def build(spec, cores: dict, gap, top_cut: tuple, ulna_top: float, bases: list) -> Carpus:
     """The carpus of a 2.1 case. ``gap(area, key)`` is the drawn width of an SvH area's joint
     space; ``bases`` the metacarpal bases as (p0, axis, half_width, SvH area or None)."""
-    k = spec.hand_scale
     normal = gap(None, "CARPAL")
     pairs = {}
     for a, b, area in (("CAP", "SCAPH", "CSL"), ("CAP", "LUN", "CSL"), ("SCAPH", "TRPZ", "TS"),
                        ("SCAPH", "TRPD", "TS")):
         pairs[frozenset((a, b))] = gap(area, "CARPAL")
     return Carpus(
-        cores={n: cores[n] for n in PACKED}, grow=GROW_MM * k, pair_gap=pairs,
-        default_gap=normal, radius_top=rad_top, radius_ulnar_x=radius_ulnar_x,
-        ulna_top=ulna_top, rc_gap=gap("RC", "RC"), corner=1.2 * k,
+        cores={n: cores[n] for n in PACKED}, scale=spec.hand_scale, pair_gap=pairs,
+        default_gap=normal, top_cut=top_cut, ulna_top=ulna_top, rc_gap=gap("RC", "RC"),
         bases=[(p0, ax, hw, gap(area, "CMC")) for p0, ax, hw, area in bases])
 
 
@@ -179,7 +188,7 @@ def draw(cv, carpus: Carpus, tex_v, tex_h, cortex_scale: float, mu_cortex: float
          mu_medulla: float) -> None:
     """Add the packed carpals to the canvas: a cortex of even thickness around trabecular bone
     whose projected thickness rounds off towards every surface."""
-    k = carpus.grow / GROW_MM
+    k = carpus.scale
     for group in carpus.groups():
         parts = [p for n in group for p in carpus.cores[n].parts]
         pts = [cv.px(p[0]) for p in parts]
