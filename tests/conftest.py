@@ -96,6 +96,17 @@ def client(app):
 
 
 @pytest.fixture
+def csrf_token():
+    """``csrf_token(client, path)``: the CSRF token of the Flask form page at ``path``."""
+    import re
+
+    def token(client, path: str) -> str:
+        html = client.get(path).get_data(as_text=True)
+        return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    return token
+
+
+@pytest.fixture
 def at(monkeypatch, tiny_xray_dir, tiny_clinical_dir):
     """The Streamlit app through AppTest, on the tiny models, after its first run."""
     from pathlib import Path

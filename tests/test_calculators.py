@@ -144,15 +144,12 @@ def test_api_names_every_bad_optional_field(client, lab_values):
     assert set(r.get_json()["error"]["fields"]) >= {"prior", "tjc28", "joints"}
 
 
-def test_flask_labs_form_full_workup(client):
-    page = client.get("/labs").get_data(as_text=True)
-    import re
-
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    form = {"csrf_token": token, "Gender": "Female", "Age": "54", "ESR": "38", "CRP": "1.4",
-            "crp_unit": "mg/dL", "RF": "65", "Anti-CCP": "", "prior": "30", "entry_gate": "yes",
-            "small_joints": "4", "large_joints": "0", "symptom_weeks": "10", "tjc28": "4",
-            "sjc28": "2", "patient_global_mm": "50", "evaluator_global": "4"}
+def test_flask_labs_form_full_workup(client, csrf_token):
+    form = {"csrf_token": csrf_token(client, "/labs"), "Gender": "Female", "Age": "54",
+            "ESR": "38", "CRP": "1.4", "crp_unit": "mg/dL", "RF": "65", "Anti-CCP": "",
+            "prior": "30", "entry_gate": "yes", "small_joints": "4", "large_joints": "0",
+            "symptom_weeks": "10", "tjc28": "4", "sjc28": "2", "patient_global_mm": "50",
+            "evaluator_global": "4"}
     html = client.post("/labs", data=form).get_data(as_text=True)
     assert "Predicted class" in html and "Disease activity" in html and "DAS28-ESR" in html
     assert "CRP 14 mg/L" in html  # 1.4 mg/dL stored and shown in mg/L

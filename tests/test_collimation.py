@@ -103,7 +103,7 @@ def test_predictor_notes_the_shutter_in_the_image_details(tiny_xray_predictor):
     assert describe_collimation((0, 0, 0, 0), (10, 10)) == ""
 
 
-def test_flask_page_and_api_say_a_shutter_was_filled(client):
+def test_flask_page_and_api_say_a_shutter_was_filled(client, csrf_token):
     import io
 
     gen = get(LATEST)
@@ -114,11 +114,7 @@ def test_flask_page_and_api_say_a_shutter_was_filled(client):
                     content_type="multipart/form-data")
     assert r.status_code == 200
     assert any("collimator shutter found (top 6%)" in n for n in r.get_json()["intake"])
-    import re
-
-    html = client.get("/xray").get_data(as_text=True)
-    tok = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-    page = client.post("/xray", data={"csrf_token": tok, "file": (io.BytesIO(png), "film.png")},
+    page = client.post("/xray", data={"csrf_token": csrf_token(client, "/xray"), "file": (io.BytesIO(png), "film.png")},
                        content_type="multipart/form-data")
     assert page.status_code == 200 and b"Done on intake: collimator shutter found (top 6%)" in page.data
 

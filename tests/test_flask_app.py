@@ -1,16 +1,10 @@
 """Flask: every page and API route, each error path, CSRF and security headers."""
 
 import io
-import re
 
 import pytest
 
 from flask_app import create_app
-
-
-def csrf_token(client, path):
-    html = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
 def test_home_and_headers(client):
@@ -23,7 +17,7 @@ def test_home_and_headers(client):
     assert r.headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_xray_upload_flow(client, in_distribution_png):
+def test_xray_upload_flow(client, csrf_token, in_distribution_png):
     tok = csrf_token(client, "/xray")
     r = client.post("/xray", data={"csrf_token": tok,
                                    "file": (io.BytesIO(in_distribution_png), "hand.png")},
@@ -43,7 +37,7 @@ def test_xray_upload_flow(client, in_distribution_png):
         (b"GIF89a" + b"\x00" * 10, "could not be decoded"),
     ],
 )
-def test_xray_bad_files_keep_the_form(client, payload, needle):
+def test_xray_bad_files_keep_the_form(client, csrf_token, payload, needle):
     tok = csrf_token(client, "/xray")
     r = client.post("/xray", data={"csrf_token": tok, "file": (io.BytesIO(payload), "x.png")},
                     content_type="multipart/form-data")
@@ -54,7 +48,7 @@ def test_xray_bad_files_keep_the_form(client, payload, needle):
     assert "jpg, jpeg, png, gif" in html
 
 
-def test_truncated_png(client, phantom_png):
+def test_truncated_png(client, csrf_token, phantom_png):
     tok = csrf_token(client, "/xray")
     r = client.post("/xray", data={"csrf_token": tok,
                                    "file": (io.BytesIO(phantom_png[:300]), "cut.png")},
@@ -83,7 +77,7 @@ def test_oversize_upload_gets_413(tiny_xray_predictor, tiny_clinical_predictor):
     assert r.status_code == 413 and r.get_json()["error"]["code"] == "payload_too_large"
 
 
-def test_labs_flow_and_field_errors(client, lab_values):
+def test_labs_flow_and_field_errors(client, csrf_token, lab_values):
     tok = csrf_token(client, "/labs")
     r = client.post("/labs", data={"csrf_token": tok, **{k: str(v) for k, v in lab_values.items()}})
     html = r.get_data(as_text=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import re
 
 import numpy as np
 import pytest
@@ -62,20 +61,16 @@ def test_api_hand_film_keeps_its_verdict_and_ood_block(client, in_distribution_p
     assert svh["model"]["name"] and "not validated on real films" in svh["note"]
 
 
-def test_flask_page_folds_joint_scores_under_a_verdict(client, in_distribution_png):
-    html = client.get("/xray").get_data(as_text=True)
-    tok = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-    page = client.post("/xray", data={"csrf_token": tok,
+def test_flask_page_folds_joint_scores_under_a_verdict(client, csrf_token, in_distribution_png):
+    page = client.post("/xray", data={"csrf_token": csrf_token(client, "/xray"),
                                       "file": (io.BytesIO(in_distribution_png), "hand.png")},
                        content_type="multipart/form-data").get_data(as_text=True)
     assert "Not assessable" not in page
     assert "Joint damage (Sharp/van der Heijde), teaching scorer: erosion" in page
 
 
-def test_flask_page_withholds_verdict(client, colour_photo):
-    html = client.get("/xray").get_data(as_text=True)
-    tok = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-    r = client.post("/xray", data={"csrf_token": tok, "file": (io.BytesIO(colour_photo), "photo.png")},
+def test_flask_page_withholds_verdict(client, csrf_token, colour_photo):
+    r = client.post("/xray", data={"csrf_token": csrf_token(client, "/xray"), "file": (io.BytesIO(colour_photo), "photo.png")},
                     content_type="multipart/form-data")
     page = r.get_data(as_text=True)
     assert r.status_code == 200 and "Not assessable" in page
