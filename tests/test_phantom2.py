@@ -109,6 +109,53 @@ def test_erosion_area_grows_with_grade_and_stays_at_the_margin():
     assert areas[0] == 0 and all(b > a for a, b in zip(areas, areas[1:])), areas
 
 
+#: Where the case sampler puts each finger-joint sign, and the mask label it must leave.
+SIGN_SITES = {"swelling": ("swelling", ["MCP1", "MCP2", "MCP3", "MCP4", "MCP5", "PIP2", "PIP3",
+                                        "PIP4", "PIP5", "IP1", "DIP2", "DIP3", "DIP4", "DIP5"]),
+              "periarticular_osteopenia": ("osteopenia", ["MCP1", "MCP2", "MCP3", "MCP4", "MCP5",
+                                                          "PIP2", "PIP3", "PIP4", "PIP5", "IP1"]),
+              "gout": ("tophus", ["MCP1", "MCP3", "PIP4", "DIP4", "IP1"]),
+              "periostitis": ("periostitis", ["PIP2", "DIP3", "DIP5"]),
+              "osteophytes": ("osteophyte", ["DIP2", "PIP3", "MCP1"])}
+
+
+@pytest.mark.parametrize("sign", sorted(SIGN_SITES))
+def test_every_sign_the_truth_names_is_drawn_where_it_says(sign):
+    # the manifest's truth is what the film shows: each sign, at each joint the sampler puts it,
+    # changes the film round that joint (and nowhere else) and is labelled in the mask
+    label, joints = SIGN_SITES[sign]
+    base = PhantomSpec(**CLEAN, label="RA" if sign in ("swelling", "periarticular_osteopenia")
+                       else "Normal")
+    img0, _ = render(base, 256)
+    for joint in joints:
+        spec = generator.get().with_changes(base, **{sign: {joint: 0.45}})
+        img, mask, meta = render(spec, 256, meta=True)
+        drawn = np.abs(img - img0) > 0.004
+        labelled = mask == MASK_LABELS[label]
+        assert labelled.sum() >= 3 and drawn.sum() >= 3, (sign, joint, labelled.sum(), drawn.sum())
+        cx, cy = meta["joints"][joint]["centre_px"]
+        ys, xs = np.nonzero(drawn | labelled)  # centred on the joint (≈ 0.9 px per mm at 256)
+        if sign != "periostitis":  # which lines the shaft proximal to the joint
+            assert np.hypot(xs.mean() - cx, ys.mean() - cy) < 12, (sign, joint)
+        assert np.hypot(xs - cx, ys - cy).max() < 48, (sign, joint)
+
+
+def test_swelling_inside_the_palm_is_drawn_from_2_2():
+    # 2.0 and 2.1 recorded MCP3/MCP4 swelling but drew none: the palm's soft tissue is thicker
+    # than the spindle, and the spindle only raised the tissue to its own thickness. From 2.2
+    # the swollen capsule adds its extra thickness, so the palm grows denser over the joint.
+    for version, drawn in (("2.1.0", False), ("2.2.0", True)):
+        base = PhantomSpec(**CLEAN, label="RA", generator_version=version)
+        img0, _ = render(base, 512)
+        for joint in ("MCP3", "MCP4"):
+            img, mask = render(generator.get(version).with_changes(base, swelling={joint: 0.4}), 512)
+            assert bool(np.abs(img - img0).max() > 0.01) is drawn, (version, joint)
+            assert bool((mask == MASK_LABELS["swelling"]).any()) is drawn, (version, joint)
+        # a border joint (MCP2) bulges the outline in both
+        img, _ = render(generator.get(version).with_changes(base, swelling={"MCP2": 0.4}), 512)
+        assert np.abs(img - img0).max() > 0.05
+
+
 @pytest.mark.parametrize("subtype", SUBTYPES)
 def test_each_subtype_draws_its_own_signs_in_its_own_mask_labels(subtype):
     seen = set()
@@ -170,7 +217,7 @@ def _digest_in_subprocess(hashseed: str, version: str) -> str:
                           check=True, cwd=ROOT).stdout.strip()
 
 
-@pytest.mark.parametrize("version", ["2.0.0", "2.1.0"])
+@pytest.mark.parametrize("version", ["2.0.0", "2.1.0", "2.2.0"])
 def test_generator_2_is_the_same_across_processes(version):
     assert _digest_in_subprocess("1", version) == _digest_in_subprocess("987", version)
 
@@ -183,7 +230,7 @@ def test_generator_1_1_stays_reproducible_by_version():
         h.update(np.round(img * 255).astype(np.uint8).tobytes())
         h.update(mask.tobytes())
     assert h.hexdigest() == "7c9c853405342f1a90c663b940b7d9d6ae05ac8dee96c66ad6e35538df9060f0"
-    with pytest.raises(ValueError, match="known: 1.1.0, 2.0.0, 2.1.0"):
+    with pytest.raises(ValueError, match="known: 1.1.0, 2.0.0, 2.1.0, 2.2.0"):
         generator.get("3.0")
 
 

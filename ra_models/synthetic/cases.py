@@ -16,7 +16,7 @@ from .phantom import _age_osteopenia
 from .phantom import _sample_nuisance as sample_nuisance  # the same film nuisance as 1.x
 from .svh import EROSION_AREAS, JSN_AREAS, svh_totals
 
-GENERATOR_VERSION = "2.1.0"
+GENERATOR_VERSION = "2.2.0"
 SUBTYPES = ("healthy", "oa", "erosive_oa", "psa", "gout", "early_ra", "established_ra")
 #: Share of each "not RA" subtype among Normal films.
 NOT_RA_MIX = {"healthy": 0.40, "oa": 0.24, "erosive_oa": 0.10, "psa": 0.12, "gout": 0.14}

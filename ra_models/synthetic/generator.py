@@ -1,6 +1,7 @@
-"""The phantom generators by version: 1.1.0 (``phantom``), 2.0.0 and 2.1.0 (``cases`` +
+"""The phantom generators by version: 1.1.0 (``phantom``), 2.0.0, 2.1.0 and 2.2.0 (``cases`` +
 ``film``; 2.1 draws the same cases with a packed carpus and a flattened distal radius, see
-``carpus``).
+``carpus``; 2.2 draws swelling at MCP3 and MCP4, inside the palm's outline, which 2.0 and 2.1
+recorded but left undrawn).
 
 Every data set records the version that drew it, and an old version stays reproducible:
 ``python -m ra_models phantoms --generator 1.1.0`` draws the films earlier models were
@@ -11,8 +12,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-LATEST = "2.1.0"
-VERSIONS = ("1.1.0", "2.0.0", "2.1.0")
+LATEST = "2.2.0"
+VERSIONS = ("1.1.0", "2.0.0", "2.1.0", "2.2.0")
 
 
 def get(version: str = LATEST) -> SimpleNamespace:
@@ -29,7 +30,7 @@ def get(version: str = LATEST) -> SimpleNamespace:
             SUBTYPE_NAMES={"healthy": "healthy", "oa": "osteoarthritis", "early_ra": "early RA",
                            "established_ra": "established RA"},
             erosion_joints=v1.EROSION_JOINTS, narrowing_joints=v1.NARROWING_JOINTS)
-    if version in ("2.0.0", "2.1.0"):
+    if version in ("2.0.0", "2.1.0", "2.2.0"):
         from . import cases, film, lesions, svh
 
         def stamped(make):  # the same case draws; the version decides how it is rendered

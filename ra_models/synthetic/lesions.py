@@ -195,8 +195,16 @@ def periarticular_osteopenia(cv: Canvas, centre_mm, radius_mm: float, amt: float
     cv.mark(win, (fall > 0.45) & (cv.medulla[win] > 0.01), MASK_LABELS["osteopenia"])
 
 
-def fusiform_swelling(cv: Canvas, j: Joint, base_r: float, amt: float) -> None:
-    """A spindle of soft tissue centred on the joint, tapering over about a finger width."""
+def fusiform_swelling(cv: Canvas, j: Joint, base_r: float, amt: float, *,
+                      thickens: bool = False) -> None:
+    """A spindle of soft tissue centred on the joint, tapering over about a finger width.
+
+    Up to 2.1 the spindle only raised the soft tissue to its own thickness, so where thicker
+    tissue already lies over the joint (MCP3 and MCP4, inside the palm's outline) nothing was
+    drawn. With ``thickens`` (2.2) the swollen capsule's extra thickness (its chord less the
+    unswollen capsule's) is added to whatever lies over the joint: on a finger or a border MCP
+    the outline bulges as before; inside the palm the joint's soft tissue grows denser.
+    """
     c = cv.px(j.centre)
     half_len = base_r * 2.2
     win = cv.window([c], (half_len + base_r * 1.6) * cv.px_per_mm)
@@ -206,10 +214,15 @@ def fusiform_swelling(cv: Canvas, j: Joint, base_r: float, amt: float) -> None:
     d, theta, along = joint_polar(cv, j, X, Y)
     lateral = np.abs(d * np.sin(theta))
     # tapers to below the finger's own width, so the spindle merges into the finger
-    r = base_r * (0.8 + (0.2 + 0.5 * amt) * np.exp(-(along / (half_len * 0.5)) ** 2))
+    bump = np.exp(-(along / (half_len * 0.5)) ** 2)
+    r = base_r * (0.8 + (0.2 + 0.5 * amt) * bump)
     chord = 2 * 0.9 * np.sqrt(np.clip(r * r - lateral * lateral, 0, None))
     before = cv.soft[win].copy()
     np.maximum(cv.soft[win], chord, out=cv.soft[win])
+    if thickens:
+        r0 = base_r * (0.8 + 0.2 * bump)  # the same capsule, not swollen
+        extra = chord - 2 * 0.9 * np.sqrt(np.clip(r0 * r0 - lateral * lateral, 0, None))
+        np.maximum(cv.soft[win], before + extra, out=cv.soft[win])
     # the swollen soft tissue itself (drawn after the bones: not over them)
     cv.mark(win, ((cv.soft[win] - before) > 0.25) & (_bone_total(cv, win) < 0.01),
             MASK_LABELS["swelling"])
