@@ -178,7 +178,7 @@ def train_scorer(data_dir, out_dir, *, seed: int = 0, epochs: int = 40, batch_si
     metrics = svh_agreement(e[te], pe, j[te], pj, EROSION_AREAS, JSN_AREAS)
     versions = sorted({r["generator_version"] for r in rows})
     card = {
-        "name": "svh-scorer", "version": "1.1.0", "kind": "svh",
+        "name": "svh-scorer", "version": "1.2.0", "kind": "svh",
         "task": "Sharp/van der Heijde erosion (16 areas, 0–5) and joint-space narrowing "
                 "(15 areas, 0–4) grades of one PA hand radiograph",
         "architecture": {"design": "CNN with per-area landmark attention (32×32 grid, 8×8 "

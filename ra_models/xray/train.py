@@ -180,7 +180,7 @@ def train_xray(data_dir: str | Path, out_dir: str | Path, *, epochs: int = 50, s
     synthetic = provenance["source"] == "synthetic phantoms"
     card = {
         "name": "ra-xray-cnn" if arch == "paper" else f"ra-xray-{arch}",
-        "version": "2.1.0",
+        "version": "2.2.0",
         "kind": "xray",
         "task": ("RA vs not-RA (Normal = healthy, osteoarthritis, erosive OA, psoriatic arthritis "
                  "or gout) from a PA hand radiograph"),
@@ -216,7 +216,7 @@ def train_xray(data_dir: str | Path, out_dir: str | Path, *, epochs: int = 50, s
             "Trained and evaluated on procedural phantoms only; real radiographs differ in "
             "anatomy, texture, positioning and artefacts. No external validation.",
             "Two classes only: 'Normal' covers healthy hands, osteoarthritis, erosive OA, "
-            "psoriatic arthritis and gout as the phantom generator draws them (2.0); other "
+            "psoriatic arthritis and gout as the phantom generator draws them (2.x); other "
             "arthropathies (CPPD, SLE, haemochromatosis) were never seen.",
             "A probability is not a diagnosis; near the threshold the app says 'uncertain'.",
             "A heatmap peak on 'a true RA sign' is mostly a peak on soft-tissue swelling, the "
