@@ -13,7 +13,7 @@ import pytest
 from scipy import ndimage
 
 from ra_models.synthetic import generator
-from ra_models.synthetic.cases import SUBTYPES, PhantomSpec, sample_spec
+from ra_models.synthetic.cases import SUBTYPES, PhantomSpec, sample_spec, with_changes
 from ra_models.synthetic.film import render
 from ra_models.synthetic.lesions import MASK_LABELS
 from ra_models.synthetic.svh import (
@@ -109,14 +109,17 @@ def test_erosion_area_grows_with_grade_and_stays_at_the_margin():
     assert areas[0] == 0 and all(b > a for a, b in zip(areas, areas[1:])), areas
 
 
-#: Where the case sampler puts each finger-joint sign, and the mask label it must leave.
-SIGN_SITES = {"swelling": ("swelling", ["MCP1", "MCP2", "MCP3", "MCP4", "MCP5", "PIP2", "PIP3",
-                                        "PIP4", "PIP5", "IP1", "DIP2", "DIP3", "DIP4", "DIP5"]),
-              "periarticular_osteopenia": ("osteopenia", ["MCP1", "MCP2", "MCP3", "MCP4", "MCP5",
-                                                          "PIP2", "PIP3", "PIP4", "PIP5", "IP1"]),
-              "gout": ("tophus", ["MCP1", "MCP3", "PIP4", "DIP4", "IP1"]),
-              "periostitis": ("periostitis", ["PIP2", "DIP3", "DIP5"]),
-              "osteophytes": ("osteophyte", ["DIP2", "PIP3", "MCP1"])}
+#: Where the case sampler (:mod:`ra_models.synthetic.cases`) puts each finger-joint sign, and
+#: the mask label it must leave.
+_MCP = ["MCP1", "MCP2", "MCP3", "MCP4", "MCP5"]
+_PIP = ["PIP2", "PIP3", "PIP4", "PIP5"]
+_DIP = ["DIP2", "DIP3", "DIP4", "DIP5"]
+SIGN_SITES = {"swelling": ("swelling", _MCP + _PIP + ["IP1"] + _DIP),  # RA; PsA's DIPs
+              "periarticular_osteopenia": ("osteopenia", _MCP + _PIP + ["IP1"]),
+              "gout": ("tophus", _MCP + _PIP + ["DIP3", "DIP4", "IP1"]),
+              "periostitis": ("periostitis", _DIP + _PIP),
+              "osteophytes": ("osteophyte", _DIP + _PIP + ["CMC1"]),
+              "central_erosion": ("erosion", _DIP + _PIP)}
 
 
 @pytest.mark.parametrize("sign", sorted(SIGN_SITES))
@@ -128,8 +131,7 @@ def test_every_sign_the_truth_names_is_drawn_where_it_says(sign):
                        else "Normal")
     img0, _ = render(base, 256)
     for joint in joints:
-        spec = generator.get().with_changes(base, **{sign: {joint: 0.45}})
-        img, mask, meta = render(spec, 256, meta=True)
+        img, mask, meta = render(with_changes(base, **{sign: {joint: 0.45}}), 256, meta=True)
         drawn = np.abs(img - img0) > 0.004
         labelled = mask == MASK_LABELS[label]
         assert labelled.sum() >= 3 and drawn.sum() >= 3, (sign, joint, labelled.sum(), drawn.sum())
@@ -148,11 +150,11 @@ def test_swelling_inside_the_palm_is_drawn_from_2_2():
         base = PhantomSpec(**CLEAN, label="RA", generator_version=version)
         img0, _ = render(base, 512)
         for joint in ("MCP3", "MCP4"):
-            img, mask = render(generator.get(version).with_changes(base, swelling={joint: 0.4}), 512)
+            img, mask = render(with_changes(base, swelling={joint: 0.4}), 512)
             assert bool(np.abs(img - img0).max() > 0.01) is drawn, (version, joint)
             assert bool((mask == MASK_LABELS["swelling"]).any()) is drawn, (version, joint)
         # a border joint (MCP2) bulges the outline in both
-        img, _ = render(generator.get(version).with_changes(base, swelling={"MCP2": 0.4}), 512)
+        img, _ = render(with_changes(base, swelling={"MCP2": 0.4}), 512)
         assert np.abs(img - img0).max() > 0.05
 
 
