@@ -142,6 +142,12 @@ def test_every_sign_the_truth_names_is_drawn_where_it_says(sign):
         assert np.hypot(xs - cx, ys - cy).max() < 48, (sign, joint)
 
 
+def test_versions_compare_as_numbers():
+    assert PhantomSpec(seed=0, generator_version="2.2.0").drawn_as_of("2.2")
+    assert not PhantomSpec(seed=0, generator_version="2.1.0").drawn_as_of("2.2")
+    assert PhantomSpec(seed=0, generator_version="2.10.0").drawn_as_of("2.2")  # text order: no
+
+
 def test_swelling_inside_the_palm_is_drawn_from_2_2():
     # 2.0 and 2.1 recorded MCP3/MCP4 swelling but drew none: the palm's soft tissue is thicker
     # than the spindle, and the spindle only raised the tissue to its own thickness. From 2.2

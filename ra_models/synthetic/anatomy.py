@@ -256,7 +256,7 @@ def build_skeleton(spec) -> Skeleton:  # noqa: C901 (one anatomical recipe, read
     k = spec.hand_scale
     jsn = spec.narrowing
 
-    v21 = spec.generator_version >= "2.1"
+    v21 = spec.drawn_as_of("2.1")
 
     def g(area, key):  # drawn width of a carpal/CMC joint space
         grade = int(jsn.get(area, 0))

@@ -70,6 +70,13 @@ class PhantomSpec:
     marker_corner: int | None = 0
     generator_version: str = GENERATOR_VERSION
 
+    def drawn_as_of(self, version: str) -> bool:
+        """Whether generator ``version`` or a later one draws this case (numeric order:
+        "2.10" comes after "2.2")."""
+        def key(v: str) -> tuple:
+            return tuple(int(part) for part in v.split("."))
+        return key(self.generator_version) >= key(version)
+
     def svh(self) -> dict:
         """SvH grades drawn in every area, and the per-hand totals."""
         ero = {a: int(self.erosion.get(a, 0)) for a in EROSION_AREAS}

@@ -80,7 +80,7 @@ def render(spec: PhantomSpec, size: int = 256, *, meta: bool = False):
         if name in joints and amt > 0:
             base = 8.6 if name.startswith("MCP") else 7.2
             L.fusiform_swelling(cv, joints[name], base * st, amt,
-                                thickens=spec.generator_version >= "2.2")
+                                thickens=spec.drawn_as_of("2.2"))
     L.subchondral_plates(cv, joints)
 
     # --- narrowing: geometry is already drawn; label it and bridge ankylosed joints
